@@ -1,0 +1,53 @@
+"""Classification: rules an admin tunes, combined with a trained spaCy model.
+
+The final score per category is a weighted mean of the model's probabilities and
+the rules' normalised scores (`rule_weight` in the rules file). Below the threshold
+the verdict is `other`, so that a caseworker, not the bot, decides.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.classify.keywords import ClassifierInput, keyword_scores
+from bot.classify.model import TextClassifier
+from bot.rules import Rules
+from bot.verdict import Category
+
+
+@dataclass(frozen=True)
+class Classification:
+    category: Category
+    confidence: float
+    scores: dict[Category, float]
+    model_scores: dict[Category, float]
+    rule_hits: tuple[str, ...]
+
+
+def classify(inputs: ClassifierInput, rules: Rules, model: TextClassifier | None) -> Classification:
+    rule_scores, hits = keyword_scores(inputs, rules)
+    rule_total = sum(rule_scores.values())
+    rule_probs = {c: rule_scores.get(c, 0.0) / rule_total for c in Category} if rule_total else {}
+    model_probs = model.predict(inputs) if model is not None else {}
+
+    if model_probs and rule_probs:
+        weight = rules.classifier.rule_weight
+        scores = {
+            c: (1 - weight) * model_probs.get(c, 0.0) + weight * rule_probs[c] for c in Category
+        }
+    elif model_probs:
+        scores = dict(model_probs)
+    elif rule_probs:
+        scores = rule_probs
+    else:
+        scores = {c: float(c is Category.OTHER) for c in Category}
+
+    best = max(Category, key=lambda c: (scores.get(c, 0.0), c is Category.OTHER))
+    confidence = scores.get(best, 0.0)
+    if confidence < rules.classifier.threshold:
+        hits.append(f"threshold:{best.value}<{rules.classifier.threshold}")
+        best = Category.OTHER
+    return Classification(best, confidence, scores, model_probs, tuple(hits))
+
+
+__all__ = ["Classification", "ClassifierInput", "classify"]

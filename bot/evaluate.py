@@ -1,0 +1,188 @@
+"""Accuracy on labelled mail: what `mikrobot evaluate` prints and the admin page shows.
+
+Labels are `fixtures/labels.jsonl` (one contract-shaped object per mail, with a
+`split`); the test split is never seen by `mikrobot train`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.verdict import Category, Verdict
+
+CATEGORIES = tuple(c.value for c in Category)
+FIELD_NAMES = (
+    "case_reference",
+    "organization_number",
+    "organization_name",
+    "contact_name",
+    "contact_email",
+    "project_title",
+    "signed_date",
+    "deletion_date",
+)
+
+
+@dataclass(frozen=True)
+class Label:
+    file: str
+    category: str
+    language: str
+    auto_generated: bool
+    fields: dict[str, str | None]
+    missing: tuple[str, ...]
+    split: str
+
+
+def read_labels(path: Path, split: str | None = None) -> Iterator[Label]:
+    with path.open(encoding="utf-8") as lines:
+        for line in lines:
+            if not line.strip():
+                continue
+            item = json.loads(line)
+            if split is not None and item.get("split") != split:
+                continue
+            yield Label(
+                file=item["file"],
+                category=item["category"],
+                language=item["language"],
+                auto_generated=bool(item["auto_generated"]),
+                fields=dict(item["fields"]),
+                missing=tuple(item["missing"]),
+                split=item.get("split", "test"),
+            )
+
+
+@dataclass
+class Report:
+    """Every figure `evaluate` reports; `to_json()` for machines, `to_text()` for people."""
+
+    mails: int = 0
+    confusion: dict[str, Counter[str]] = field(
+        default_factory=lambda: {c: Counter() for c in CATEGORIES}
+    )
+    auto_total: int = 0
+    auto_found: int = 0
+    field_total: Counter[str] = field(default_factory=Counter)
+    field_right: Counter[str] = field(default_factory=Counter)
+    missing_total: int = 0
+    missing_right: int = 0
+    language_right: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def add(self, label: Label, verdict: Verdict) -> None:
+        self.mails += 1
+        self.confusion[label.category][verdict.category.value] += 1
+        if label.auto_generated:
+            self.auto_total += 1
+            self.auto_found += verdict.auto_generated
+        got = verdict.to_json()["fields"]
+        for name in FIELD_NAMES:
+            want = label.fields.get(name)
+            if want is not None:
+                self.field_total[name] += 1
+                self.field_right[name] += _same(got.get(name), want)
+        self.language_right += verdict.language == label.language
+        if verdict.category.value == label.category:
+            self.missing_total += 1
+            if tuple(verdict.missing) == tuple(sorted(label.missing)):
+                self.missing_right += 1
+            else:
+                self.errors.append(
+                    f"{label.file}: missing {list(verdict.missing)}, label {list(label.missing)}"
+                )
+        else:
+            self.errors.append(f"{label.file}: {verdict.category.value}, label {label.category}")
+
+    def per_category(self) -> dict[str, dict[str, float]]:
+        result = {}
+        for c in CATEGORIES:
+            tp = self.confusion[c][c]
+            predicted = sum(self.confusion[t][c] for t in CATEGORIES)
+            actual = sum(self.confusion[c].values())
+            precision = tp / predicted if predicted else 0.0
+            recall = tp / actual if actual else 0.0
+            f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+            result[c] = {"precision": precision, "recall": recall, "f1": f1, "support": actual}
+        return result
+
+    def macro_f1(self) -> float:
+        scores = [v["f1"] for v in self.per_category().values() if v["support"]]
+        return sum(scores) / len(scores) if scores else 0.0
+
+    def field_accuracy(self) -> dict[str, float]:
+        return {
+            n: self.field_right[n] / self.field_total[n] for n in FIELD_NAMES if self.field_total[n]
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "mails": self.mails,
+            "macro_f1": self.macro_f1(),
+            "per_category": self.per_category(),
+            "confusion": {c: dict(self.confusion[c]) for c in CATEGORIES},
+            "auto_generated_recall": self.auto_found / self.auto_total if self.auto_total else 1.0,
+            "field_accuracy": self.field_accuracy(),
+            "missing_accuracy": self.missing_right / self.missing_total
+            if self.missing_total
+            else 0.0,
+            "language_accuracy": self.language_right / self.mails if self.mails else 0.0,
+        }
+
+    def to_text(self, show_errors: int = 0) -> str:
+        data = self.to_json()
+        lines = [
+            f"mails: {self.mails}",
+            "",
+            f"{'category':<24}{'precision':>10}{'recall':>8}{'F1':>8}{'n':>6}",
+        ]
+        for c, v in data["per_category"].items():
+            lines.append(
+                f"{c:<24}{v['precision']:>10.3f}{v['recall']:>8.3f}{v['f1']:>8.3f}{v['support']:>6}"
+            )
+        lines += [
+            "",
+            f"macro-F1: {data['macro_f1']:.3f}",
+            "",
+            "confusion (row: label, column: verdict)",
+        ]
+        short = [c[:8] for c in CATEGORIES]
+        lines.append(" " * 24 + "".join(f"{s:>10}" for s in short))
+        for c in CATEGORIES:
+            lines.append(f"{c:<24}" + "".join(f"{self.confusion[c][p]:>10}" for p in CATEGORIES))
+        lines += [
+            "",
+            f"auto-generated recognised: {self.auto_found}/{self.auto_total}",
+            "missing exactly right (correctly classified): "
+            f"{self.missing_right}/{self.missing_total} = {data['missing_accuracy']:.3f}",
+            f"language right: {self.language_right}/{self.mails} = {data['language_accuracy']:.3f}",
+            "",
+            "field exactly right (mails whose label has the field):",
+        ]
+        for name in FIELD_NAMES:
+            if self.field_total[name]:
+                lines.append(
+                    f"  {name:<22}{self.field_right[name]:>5}/{self.field_total[name]:<5}"
+                    f"{self.field_right[name] / self.field_total[name]:.3f}"
+                )
+        if show_errors:
+            lines += ["", f"first {show_errors} disagreements:", *self.errors[:show_errors]]
+        return "\n".join(lines)
+
+
+def _same(got: object, want: str) -> bool:
+    if isinstance(got, str):
+        return " ".join(got.split()).casefold() == " ".join(want.split()).casefold()
+    return False
+
+
+def evaluate(pairs: Iterable[tuple[Label, Verdict]]) -> Report:
+    report = Report()
+    for label, verdict in pairs:
+        report.add(label, verdict)
+    return report

@@ -1,0 +1,58 @@
+"""What a mail of each category must contain, and which of it is missing.
+
+The rules are data (`bot/data/requirements.toml`); this module only evaluates them
+against what triage found: attachment kinds, signals in the text, extracted fields.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from bot.verdict import Category
+
+DEFAULT_REQUIREMENTS_FILE = Path(__file__).parent / "data" / "requirements.toml"
+CONDITIONS = frozenset({"identifying_variables_requested"})
+
+
+@dataclass(frozen=True)
+class Requirement:
+    category: Category
+    code: str
+    satisfied_by: frozenset[str]
+    when: str | None = None
+
+
+@cache
+def load_requirements(path: Path = DEFAULT_REQUIREMENTS_FILE) -> tuple[Requirement, ...]:
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    requirements = []
+    for item in data["requirement"]:
+        when = item.get("when")
+        if when is not None and when not in CONDITIONS:
+            raise ValueError(f"{path}: unknown condition {when!r} for {item['code']}")
+        requirements.append(
+            Requirement(
+                Category(item["category"]), item["code"], frozenset(item["satisfied_by"]), when
+            )
+        )
+    return tuple(requirements)
+
+
+def missing_items(
+    category: Category,
+    present: frozenset[str],
+    conditions: frozenset[str],
+    requirements: tuple[Requirement, ...],
+) -> tuple[str, ...]:
+    """Sorted codes the category requires that nothing in `present` satisfies."""
+    missing = {
+        r.code
+        for r in requirements
+        if r.category is category
+        and (r.when is None or r.when in conditions)
+        and not (r.satisfied_by & present)
+    }
+    return tuple(sorted(missing))

@@ -1,0 +1,74 @@
+"""Attachment text extraction: one attachment's bytes in, an `AttachmentText` out.
+
+Every extractor is bounded by `ExtractionLimits` and never raises on bad input:
+a broken, encrypted or oversized file becomes an `AttachmentText` whose `error`
+says what went wrong, so the mail it came with still gets a verdict.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Format = Literal["pdf", "docx", "xlsx", "text", "image", "other"]
+
+
+@dataclass(frozen=True)
+class ExtractionLimits:
+    """Upper bounds for one attachment; the bot builds these from its settings."""
+
+    max_bytes: int = 30_000_000
+    max_pages: int = 60
+    max_chars: int = 200_000
+    max_cells: int = 200_000
+    max_seconds: float = 10.0
+    layout_pages: int = 2
+    """PDF pages (from the start) that also go through pdfplumber for tables/form layout."""
+    ocr_pages: int = 3
+    """Pages of a scan (PDF without text, or an image) read by OCR; 0 turns OCR off."""
+    ocr_languages: str = "nor+eng"
+    ocr_dpi: int = 200
+
+
+@dataclass(frozen=True)
+class AttachmentText:
+    """What the classifier and the requirement checks may know about one attachment."""
+
+    filename: str
+    content_type: str
+    format: Format
+    text: str
+    pages: int | None = None
+    truncated: bool = False
+    """True when a limit cut the text short (the text that was read is kept)."""
+    scanned: bool = False
+    """A PDF (or image) with pages but no text layer: a scan a person must read."""
+    ocr: bool = False
+    """The text was read by OCR from a scan: good enough to find a reference, not to quote."""
+    selected_rows: tuple[str, ...] = ()
+    """Spreadsheet rows the applicant ticked (variable lists); empty when none are marked."""
+    error: str | None = None
+
+    @property
+    def text_chars(self) -> int:
+        return len(self.text)
+
+
+def extract_attachment(
+    filename: str, content_type: str, payload: bytes, limits: ExtractionLimits
+) -> AttachmentText:
+    """Sniff the real format, enforce `max_bytes`, extract; never raises.
+
+    Any exception (ours or a library's) becomes `error`, so one hostile attachment cannot
+    stop the triage of the mail it came with.
+    """
+    try:
+        from parsers.attachments.dispatch import extract
+
+        return extract(filename, content_type, payload, limits)
+    except Exception as exc:  # the last line of defence; dispatch already catches per format
+        from parsers.attachments.common import describe_error
+
+        return AttachmentText(
+            filename, content_type, "other", "", error=f"extraction failed: {describe_error(exc)}"
+        )

@@ -1,0 +1,84 @@
+"""Small pieces every extractor shares: a character budget, a deadline and error wording.
+
+This module's single job is to make "bounded and never raises" cheap to get right in each
+extractor: `TextBudget` collects lines until `max_chars`, `Deadline` answers "is time up?",
+`clean_text` strips control characters the libraries leave behind, and `describe_error`
+turns a library exception into one short line for `AttachmentText.error`.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+_MAX_ERROR_CHARS = 160
+
+
+class TextBudget:
+    """Collects text lines and stops at `max_chars`, remembering that it had to stop."""
+
+    def __init__(self, max_chars: int) -> None:
+        self._max_chars = max(0, max_chars)
+        self._parts: list[str] = []
+        self._used = 0
+        self.truncated = False
+
+    def add(self, line: str) -> bool:
+        """Append one line (a newline is added); False once the budget is spent."""
+        if self.truncated:
+            return False
+        needed = len(line) + (1 if self._parts else 0)
+        room = self._max_chars - self._used
+        if needed > room:
+            self.truncated = True
+            if room > 1:
+                self._parts.append(line[: room - (1 if self._parts else 0)])
+                self._used = self._max_chars
+            return False
+        self._parts.append(line)
+        self._used += needed
+        return True
+
+    def text(self) -> str:
+        return "\n".join(self._parts)
+
+
+class Deadline:
+    """Wall-clock limit for one attachment, checked between pages, rows or blocks."""
+
+    def __init__(self, seconds: float) -> None:
+        self._end = time.monotonic() + max(0.0, seconds)
+
+    def expired(self) -> bool:
+        return time.monotonic() >= self._end
+
+    def remaining(self) -> float:
+        return max(0.0, self._end - time.monotonic())
+
+
+def join_cells(cells: list[str]) -> str:
+    """A table row as 'a | b |  | d': inner empty cells keep their place, outer ones go."""
+    filled = [index for index, cell in enumerate(cells) if cell]
+    return " | ".join(cells[filled[0] : filled[-1] + 1]) if filled else ""
+
+
+def clean_text(text: str) -> str:
+    """Normalise line ends and drop control characters (NUL, form feed, PDFium markers)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROL_CHARS.sub("", text)
+
+
+def describe_error(exc: BaseException) -> str:
+    """One short line naming the exception, for reasons no extractor anticipated."""
+    message = " ".join(str(exc).split()) or "no details"
+    line = f"{type(exc).__name__}: {message}"
+    if len(line) > _MAX_ERROR_CHARS:
+        line = line[: _MAX_ERROR_CHARS - 1] + "…"
+    return line
+
+
+def megabytes(size: int, *, limit: bool = False) -> str:
+    """Decimal megabytes as the limit messages show them: "31.2 MB", a limit as "30 MB"."""
+    value = size / 1_000_000
+    return f"{value:g} MB" if limit else f"{value:.1f} MB"

@@ -1,0 +1,235 @@
+"""DOCX attachments: body paragraphs and tables in reading order, then headers and footers.
+
+This module's single job is turning a Word package into bounded text. python-docx opens the
+package (after the shared zip-bomb guard), but the text comes from a small walk over the
+WordprocessingML of each part, because python-docx's `iter_inner_content()` and
+`Paragraph.text` skip content controls (`w:sdt`), tracked insertions and smart tags — exactly
+where filled-in Word application forms keep their answers. Table rows become "cell | cell"
+lines, nested tables follow their row, merged cells are not repeated, and legacy form
+check boxes show as ☒/☐.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from typing import Any
+
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.opc.exceptions import PackageNotFoundError
+from docx.oxml.parser import parse_xml
+from docx.package import Package
+
+from parsers.attachments import AttachmentText, ExtractionLimits
+from parsers.attachments.common import (
+    Deadline,
+    TextBudget,
+    clean_text,
+    describe_error,
+    join_cells,
+)
+from parsers.attachments.zipguard import zip_damage, zip_problem
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
+_P, _TBL, _TR, _TC = f"{_W}p", f"{_W}tbl", f"{_W}tr", f"{_W}tc"
+_T, _SDT, _SDT_CONTENT = f"{_W}t", f"{_W}sdt", f"{_W}sdtContent"
+_WRAPPERS = {_SDT, _SDT_CONTENT, f"{_W}customXml", f"{_W}ins", f"{_W}moveTo", f"{_W}smartTag"}
+_INLINE_TEXT = {f"{_W}tab": "\t", f"{_W}ptab": "\t", f"{_W}br": "\n", f"{_W}cr": "\n"}
+_INLINE_TEXT[f"{_W}noBreakHyphen"] = "-"
+# Not reading text: properties, deleted runs, field codes, duplicate fallback renderings.
+_SKIP = {f"{_W}{name}" for name in ("rPr", "pPr", "tblPr", "tcPr", "sdtPr", "del", "moveFrom")}
+_SKIP |= {f"{_W}instrText", f"{_W}delText", _MC_FALLBACK}
+_CHECKBOX = f"{_W}checkBox"
+MAX_TABLE_DEPTH = 16
+
+
+class _BudgetSpentError(Exception):
+    """Raised inside the walk when the character budget or the deadline runs out."""
+
+
+class _Writer:
+    def __init__(self, budget: TextBudget, deadline: Deadline) -> None:
+        self.budget = budget
+        self.deadline = deadline
+
+    def line(self, text: str) -> None:
+        text = clean_text(text).strip()
+        if not text:
+            return
+        if self.deadline.expired() or not self.budget.add(text):
+            self.budget.truncated = True
+            raise _BudgetSpentError
+
+
+class _Collector(_Writer):
+    """Gathers lines in a list instead of the budget (headers and footers get de-duplicated)."""
+
+    def __init__(self, deadline: Deadline) -> None:
+        super().__init__(TextBudget(0), deadline)
+        self.lines: list[str] = []
+
+    def line(self, text: str) -> None:
+        text = clean_text(text).strip()
+        if text and len(self.lines) < 10_000:
+            self.lines.append(text)
+
+
+def _is_checked(checkbox: Any) -> bool:
+    for name in ("checked", "default"):
+        mark = checkbox.find(f"{_W}{name}")
+        if mark is not None:
+            return mark.get(f"{_W}val", "1") not in ("0", "false", "off")
+    return False
+
+
+def _inline(element: Any, parts: list[str]) -> None:
+    """Text of a paragraph's runs, hyperlinks, content controls, fields and text boxes."""
+    for child in element:
+        tag = child.tag
+        if tag == _T:
+            parts.append(child.text or "")
+        elif tag in _INLINE_TEXT:
+            parts.append(_INLINE_TEXT[tag])
+        elif tag == _CHECKBOX:
+            parts.append("☒ " if _is_checked(child) else "☐ ")
+        elif tag in _SKIP or not isinstance(tag, str):
+            continue
+        else:
+            if tag == _P and parts:  # a paragraph inside a text box: keep it apart
+                parts.append("\n")
+            _inline(child, parts)
+
+
+def _paragraph(p: Any) -> str:
+    parts: list[str] = []
+    _inline(p, parts)
+    return "".join(parts)
+
+
+def _children(element: Any, wanted: str) -> Iterator[Any]:
+    """Children tagged `wanted`, looking through content-control and revision wrappers."""
+    for child in element:
+        if child.tag == wanted:
+            yield child
+        elif child.tag in _WRAPPERS:
+            yield from _children(child, wanted)
+
+
+def _cell_content(cell: Any, texts: list[str], tables: list[Any]) -> None:
+    for child in cell:
+        if child.tag == _P:
+            texts.append(" ".join(_paragraph(child).split()))
+        elif child.tag == _TBL:
+            tables.append(child)
+        elif child.tag in _WRAPPERS:
+            _cell_content(child, texts, tables)
+
+
+def _is_merged_continuation(cell: Any) -> bool:
+    merge = cell.find(f"{_W}tcPr/{_W}vMerge")
+    return merge is not None and merge.get(f"{_W}val", "continue") == "continue"
+
+
+def _table(table: Any, out: _Writer, depth: int) -> None:
+    if depth > MAX_TABLE_DEPTH:
+        return
+    for row in _children(table, _TR):
+        cells: list[str] = []
+        nested: list[Any] = []
+        for cell in _children(row, _TC):
+            if _is_merged_continuation(cell):
+                cells.append("")
+                continue
+            texts: list[str] = []
+            _cell_content(cell, texts, nested)
+            cells.append(" ".join(text for text in texts if text))
+        out.line(join_cells(cells))
+        for inner in nested:
+            _table(inner, out, depth + 1)
+
+
+def _blocks(container: Any, out: _Writer) -> None:
+    for child in container:
+        if child.tag == _P:
+            for line in _paragraph(child).split("\n"):
+                out.line(" ".join(line.split()))  # tabs and runs of spaces: one space
+        elif child.tag == _TBL:
+            _table(child, out, 1)
+        elif child.tag in _WRAPPERS:
+            _blocks(child, out)
+
+
+def _part_root(part: Any) -> Any:
+    """The XML root of a part; parsed here when python-docx kept only the bytes (.docm)."""
+    element = getattr(part, "element", None)
+    return element if element is not None else parse_xml(part.blob)
+
+
+def _header_footer_roots(main_part: Any) -> list[Any]:
+    rels = [
+        rel
+        for rel in main_part.rels.values()
+        if not rel.is_external and rel.reltype in (RT.HEADER, RT.FOOTER)
+    ]
+    parts = sorted({id(rel.target_part): rel.target_part for rel in rels}.values(), key=str)
+    return [_part_root(part) for part in parts]
+
+
+def _open_error(exc: Exception) -> str:
+    damage = zip_damage(exc, "DOCX")
+    if damage:
+        return damage
+    if isinstance(exc, PackageNotFoundError):
+        return "not a valid DOCX (not a zip file)"
+    if isinstance(exc, KeyError):
+        missing = exc.args[0] if exc.args else exc
+        return f"not a valid DOCX (missing part: {missing})"
+    if type(exc).__name__ == "XMLSyntaxError":  # lxml has no stubs here; match by name
+        return f"damaged DOCX: broken XML ({exc})"
+    return f"not a valid DOCX ({describe_error(exc)})"
+
+
+def extract_docx(
+    filename: str,
+    content_type: str,
+    payload: bytes,
+    limits: ExtractionLimits,
+    deadline: Deadline,
+) -> AttachmentText:
+    """Body text (paragraphs, tables, content controls), then headers and footers."""
+    problem = zip_problem(payload, limits, "DOCX")
+    if problem:
+        return AttachmentText(filename, content_type, "docx", "", error=problem)
+    try:
+        main_part = Package.open(io.BytesIO(payload)).main_document_part
+        root = _part_root(main_part)
+    except Exception as exc:  # python-docx/lxml raise KeyError, ValueError, XMLSyntaxError…
+        return AttachmentText(filename, content_type, "docx", "", error=_open_error(exc))
+    budget = TextBudget(limits.max_chars)
+    out = _Writer(budget, deadline)
+    error: str | None = None
+    try:
+        body = root.find(f"{_W}body")
+        _blocks(body if body is not None else root, out)
+        # Sections repeat the same header and footer text: print each line once.
+        seen: set[str] = set()
+        for header_root in _header_footer_roots(main_part):
+            collector = _Collector(deadline)
+            _blocks(header_root, collector)
+            for line in collector.lines:
+                if line not in seen:
+                    seen.add(line)
+                    out.line(line)
+    except _BudgetSpentError:
+        pass
+    except Exception as exc:  # keep the text read so far, say why the rest is missing
+        error = zip_damage(exc, "DOCX") or f"damaged DOCX: {describe_error(exc)}"
+    return AttachmentText(
+        filename=filename,
+        content_type=content_type,
+        format="docx",
+        text=budget.text(),
+        truncated=budget.truncated,
+        error=error,
+    )

@@ -1,0 +1,72 @@
+"""Shared test helpers: building mails inline, locating the public corpora, the triage context."""
+
+from __future__ import annotations
+
+import os
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from bot.context import load_triage_context
+from bot.settings import Settings
+from bot.triage import TriageContext
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def shared_corpora_dir() -> Path:
+    """`../shared/corpora` beside the checkout (CI lays it there), or MIKROBOT_SHARED_CORPORA."""
+    configured = os.environ.get("MIKROBOT_SHARED_CORPORA")
+    return Path(configured) if configured else REPO.parent / "shared" / "corpora"
+
+
+@pytest.fixture(scope="session")
+def shared_corpora() -> Path:
+    path = shared_corpora_dir()
+    if not path.is_dir():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"public corpora not found at {path} (CI must have ../shared)")
+        pytest.skip(f"public corpora not found at {path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def context() -> TriageContext:
+    """The production context: committed rules, requirements and trained model."""
+    return load_triage_context(Settings())
+
+
+@pytest.fixture(scope="session")
+def rules_only_context() -> TriageContext:
+    return load_triage_context(Settings(), with_model=False)
+
+
+def make_mail(
+    body: str,
+    *,
+    subject: str = "Søknad om tilgang til mikrodata",
+    sender: str = "Kari Nordmann <kari.nordmann@bergen.kommune.no>",
+    headers: dict[str, str] | None = None,
+    attachments: list[tuple[str, str, bytes]] | None = None,
+    html: str | None = None,
+) -> bytes:
+    """A realistic mail built with the stdlib, so the test shows its own input."""
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = "mikrodata@ssb.no"
+    message["Subject"] = subject
+    message["Message-ID"] = "<test-1@bergen.kommune.no>"
+    message["Date"] = "Mon, 03 Mar 2025 09:15:00 +0100"
+    for name, value in (headers or {}).items():
+        message[name] = value
+    if html is not None and not body:
+        message.set_content(html, subtype="html")
+    else:
+        message.set_content(body)
+        if html is not None:
+            message.add_alternative(html, subtype="html")
+    for filename, content_type, payload in attachments or []:
+        maintype, subtype = content_type.split("/")
+        message.add_attachment(payload, maintype=maintype, subtype=subtype, filename=filename)
+    return message.as_bytes()

@@ -1,0 +1,94 @@
+"""The classifier: training is reproducible, and the committed model meets the issue's targets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.classify import ClassifierInput, classify
+from bot.classify.model import TextClassifier, save_classifier, train_classifier
+from bot.cli import triage_file
+from bot.evaluate import Report, evaluate, read_labels
+from bot.rules import load_rules
+from bot.triage import TriageContext
+from bot.verdict import AttachmentKind, Category
+from tests.conftest import REPO
+
+LABELS = REPO / "fixtures" / "labels.jsonl"
+
+
+def _inputs(subject: str, text: str, kinds: tuple[AttachmentKind, ...] = ()) -> ClassifierInput:
+    return ClassifierInput(subject, text, "", "", kinds)
+
+
+TOY_EXAMPLES = [
+    (
+        _inputs("Søknad om tilgang", "Vedlagt er søknad om tilgang til mikrodata."),
+        Category.NEW_APPLICATION,
+    ),
+    (_inputs("Endring", "Vi søker om endring: flere variabler."), Category.CHANGE_REQUEST),
+    (_inputs("Tilbud", "Her er signert tilbud i retur."), Category.SIGNED_OFFER),
+    (_inputs("Sletting", "Vi bekrefter at dataene er slettet."), Category.DELETION_CONFIRMATION),
+    (_inputs("Faktura", "Vedlagt faktura for mars."), Category.OTHER),
+] * 4
+
+
+def test_training_twice_on_the_same_mail_gives_the_same_model(tmp_path: Path) -> None:
+    first = train_classifier(TOY_EXAMPLES, epochs=3)
+    second = train_classifier(TOY_EXAMPLES, epochs=3)
+    probe = _inputs("Sletting", "Dataene er slettet.")
+    assert first.predict(probe) == second.predict(probe)
+    save_classifier(first, tmp_path / "model")
+    loaded = TextClassifier.load(tmp_path / "model")
+    assert loaded.predict(probe) == pytest.approx(first.predict(probe))
+
+
+def test_a_trained_model_learns_the_categories() -> None:
+    model = train_classifier(TOY_EXAMPLES, epochs=10)
+    scores = model.predict(_inputs("", "Vi bekrefter at dataene er slettet."))
+    assert max(scores, key=lambda c: scores[c]) is Category.DELETION_CONFIRMATION
+
+
+def test_below_the_threshold_the_verdict_is_other() -> None:
+    rules = load_rules()
+    vague = classify(_inputs("Hei", "Hei, takk for sist."), rules, None)
+    assert vague.category is Category.OTHER
+
+
+def test_admin_keywords_decide_without_a_model() -> None:
+    result = classify(
+        _inputs("", "Vi sender med dette endringssøknad for prosjektet."), load_rules(), None
+    )
+    assert result.category is Category.CHANGE_REQUEST
+    assert "keyword:text:endringssøknad" in result.rule_hits
+
+
+@pytest.fixture(scope="module")
+def test_split_report(context: TriageContext) -> Report:
+    assert context.model is not None, "no committed model: run `make model`"
+    labels = list(read_labels(LABELS, "test"))
+    assert len(labels) >= 100
+    return evaluate((label, triage_file(REPO / label.file, context)) for label in labels)
+
+
+def test_macro_f1_on_the_unseen_test_split_is_at_least_095(test_split_report: Report) -> None:
+    assert test_split_report.macro_f1() >= 0.95, test_split_report.to_text(20)
+
+
+def test_every_auto_generated_test_mail_is_recognised(test_split_report: Report) -> None:
+    assert test_split_report.auto_found == test_split_report.auto_total > 0
+
+
+@pytest.mark.parametrize("field", ["case_reference", "organization_number"])
+def test_case_reference_and_org_number_are_exactly_right_in_95_percent(
+    test_split_report: Report, field: str
+) -> None:
+    assert test_split_report.field_accuracy()[field] >= 0.95, test_split_report.to_text(0)
+
+
+def test_missing_items_are_exactly_right_in_90_percent_of_correct_verdicts(
+    test_split_report: Report,
+) -> None:
+    report = test_split_report
+    assert report.missing_right / report.missing_total >= 0.90, report.to_text(30)
