@@ -38,9 +38,19 @@ typecheck: install
 test: lint typecheck
 	$(BIN)/pytest
 
-# Triage the sample of the labelled corpus and print the verdicts as a table.
+# The main job on the embedded default: a Maildir inbox seeded from the fixtures, SQLite,
+# replies written as .eml files. Everything lives under var/demo/ and starts afresh.
+DEMO := var/demo
+DEMO_ENV := MIKROBOT_SOURCE=$(DEMO)/inbox MIKROBOT_DATABASE=sqlite:///$(DEMO)/mikrobot.db \
+	MIKROBOT_SMTP=$(DEMO)/outbox MIKROBOT_RAW_MAIL_DIR=$(DEMO)/mail
+
 demo: install
-	$(BIN)/mikrobot triage fixtures/mail/new_application
+	rm -rf $(DEMO)
+	$(PY) fixtures/seed_maildir.py $(DEMO)/inbox --per-category 6
+	$(DEMO_ENV) $(BIN)/mikrobot run --once
+	$(DEMO_ENV) $(BIN)/mikrobot tickets
+	@echo "replies written to $(DEMO)/outbox/ ($$(ls $(DEMO)/outbox | wc -l) files);" \
+	  "triaged mail moved to $(DEMO)/inbox/.Triaged.<category>/"
 
 # Rebuild the labelled corpus (deterministic: the same bytes every time).
 fixtures: install

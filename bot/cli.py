@@ -7,12 +7,13 @@ import logging
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import click
 
 from bot.context import load_triage_context
 from bot.settings import Settings
-from bot.triage import TriageContext, error_verdict, read_mail, triage
+from bot.triage import TriageContext, error_verdict, read_mail, triage_safely
 from bot.verdict import Category, Verdict
 
 log = logging.getLogger("mikrobot")
@@ -33,11 +34,7 @@ def triage_file(path: Path, context: TriageContext) -> Verdict:
         raw = path.read_bytes()
     except OSError as error:
         return error_verdict(str(path), f"cannot read file: {error.strerror or error}")
-    try:
-        return triage(raw, str(path), context)
-    except Exception as error:  # the run must go on with the next mail
-        log.exception("triage failed for %s", path)
-        return error_verdict(str(path), f"triage failed: {type(error).__name__}: {error}")
+    return triage_safely(raw, str(path), context)
 
 
 @click.group()
@@ -70,8 +67,15 @@ def triage_command(path: Path, as_json: bool) -> None:
         _print_table(rows)
 
 
-def _print_table(verdicts: list[Verdict]) -> None:
+def _console() -> Any:
+    """Rich's console; as wide as a caseworker's screen even when piped (rich assumes 80)."""
     from rich.console import Console
+
+    console = Console()
+    return console if console.is_terminal else Console(width=160)
+
+
+def _print_table(verdicts: list[Verdict]) -> None:
     from rich.table import Table
 
     table = Table(show_lines=False)
@@ -97,7 +101,7 @@ def _print_table(verdicts: list[Verdict]) -> None:
             ", ".join(v.missing),
             v.reply.action.value if not v.error else f"error: {v.error}",
         )
-    Console().print(table)
+    _console().print(table)
 
 
 @main.command()
@@ -144,3 +148,53 @@ def evaluate(labels: Path, split: str, as_json: bool, errors: int) -> None:
     ]
     report = score(pairs)
     click.echo(json.dumps(report.to_json(), indent=2) if as_json else report.to_text(errors))
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Process what is waiting, deliver replies, and exit.")
+def run(once: bool) -> None:
+    """The service: file every mail as a ticket, move it, and send the replies."""
+    from bot.service import open_service, stop_on_signals
+
+    settings = Settings()
+    service = open_service(settings, load_triage_context(settings))
+    stop_on_signals(service)
+    try:
+        stats = service.run(once=once)
+    finally:
+        service.source.close()
+        service.sender.close()
+    click.echo(
+        f"fetched {stats.fetched}, filed {stats.filed} ({stats.duplicates} already filed), "
+        f"replies sent {stats.replies_sent}, rejected {stats.replies_failed}",
+        err=True,
+    )
+
+
+@main.command()
+@click.option("--category", type=click.Choice([c.value for c in Category]), default=None)
+@click.option("--status", default=None, help="new, waiting_for_applicant, ready or closed.")
+@click.option("--limit", default=100, show_default=True)
+def tickets(category: str | None, status: str | None, limit: int) -> None:
+    """The tickets in the store, newest first."""
+    from rich.table import Table
+
+    from bot.store import Store
+
+    settings = Settings()
+    store = Store.open(settings.database, settings.raw_mail_dir)
+    table = Table()
+    for column in ("ticket", "case ref.", "category", "status", "missing", "organisation", "mails"):
+        table.add_column(column)
+    for ticket in store.tickets(category=category, status=status, limit=limit):
+        _, mails, _ = store.ticket(ticket.id) or (ticket, [], [])
+        table.add_row(
+            ticket.reference,
+            ticket.case_reference or "",
+            ticket.category,
+            ticket.status,
+            ", ".join(ticket.missing),
+            str(ticket.fields.get("organization_name") or ""),
+            str(len(mails)),
+        )
+    _console().print(table)

@@ -75,6 +75,7 @@ class ProximityRule:
 class ClassifierSettings:
     threshold: float
     rule_weight: float
+    rule_full_score: float
     subject_weight: float
     new_text_weight: float
     forwarded_weight: float

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AliasChoices, BaseModel, Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -65,9 +66,32 @@ class Settings(BaseSettings):
     rules_file: Path = DEFAULT_RULES_FILE
     requirements_file: Path = DEFAULT_REQUIREMENTS_FILE
     model_dir: Path = DEFAULT_MODEL_DIR
-    from_address: str = Field(default="mikrodata@ssb.no", alias="MIKROBOT_FROM")
-    """The inbox's own address: mail from it is never answered."""
+    from_address: str = Field(
+        default="mikrodata@ssb.no", validation_alias=AliasChoices("MIKROBOT_FROM", "from_address")
+    )
+    """The inbox's own address: replies come from it, and mail from it is never answered."""
     limits: Limits = Limits()
+
+    source: str = "var/inbox"
+    """`MIKROBOT_SOURCE`: a Maildir path, or `imap://user:password@host:port/Folder`, `imaps://…`."""
+    smtp: str = "var/outbox"
+    """`MIKROBOT_SMTP`: `smtp://user:password@host:port`, `smtps://…`, or an .eml folder."""
+    database: str = "sqlite:///var/mikrobot.db"
+    """`MIKROBOT_DATABASE`: any SQLAlchemy URL (SQLite or PostgreSQL)."""
+    raw_mail_dir: Path = Path("var/mail")
+    done_action: Literal["move", "flag"] = "move"
+    folder_template: str = "Triaged/{category}"
+    poll_interval: float = 30.0
+    idle: bool = True
+    wait_timeout: float = 300.0
+    """Longest single IDLE/poll wait: each wake-up proves the connection is alive."""
+    max_replies_per_sender_per_day: int = 5
+    oauth2_token: SecretStr | None = None
+    """XOAUTH2 access token for IMAP, from the environment only (`MIKROBOT_OAUTH2_TOKEN`)."""
+
+    @property
+    def message_id_domain(self) -> str:
+        return self.from_address.rpartition("@")[2] or "mikrobot.invalid"
 
     @classmethod
     def settings_customise_sources(

@@ -6,6 +6,7 @@ The same bytes and the same rules and model always give the same verdict.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 
@@ -42,6 +43,7 @@ from parsers.mail import MailLimits, parse_mail
 from parsers.message import ParsedMail
 from parsers.text import strip_quote_prefixes
 
+log = logging.getLogger(__name__)
 REPLY_LANGUAGES = frozenset({"nb", "en"})
 """Languages with reply templates; `nn` senders are answered in `nb` (the contract)."""
 
@@ -144,6 +146,8 @@ def triage(raw: bytes, file: str, context: TriageContext) -> Verdict:
                 for a, k in zip(read.attachments, read.kinds, strict=True)
             ),
         ),
+        provided=tuple(sorted(present)),
+        conditions=tuple(sorted(conditions)),
     )
 
 
@@ -238,6 +242,16 @@ def decide_reply(
     base = _REPLY_PREFIX.sub("", subject).strip()
     fallback = "Henvendelse til SSB mikrodata" if reply_language == "nb" else "Your message to SSB"
     return Reply(action, reply_language, f"Re: {base or fallback}")
+
+
+def triage_safely(raw: bytes, file: str, context: TriageContext) -> Verdict:
+    """`triage`, except that a crash in any stage becomes an `error` verdict: the mail is
+    still filed for a person, and the run goes on with the next one."""
+    try:
+        return triage(raw, file, context)
+    except Exception as error:
+        log.exception("triage failed for %s", file)
+        return error_verdict(file, f"triage failed: {type(error).__name__}: {error}")
 
 
 def error_verdict(file: str, reason: str) -> Verdict:

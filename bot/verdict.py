@@ -87,6 +87,11 @@ class Verdict:
     reply: Reply
     evidence: Evidence = field(default_factory=Evidence)
     error: str | None = None
+    provided: tuple[str, ...] = ()
+    """What this mail supplies toward requirements (kinds, `text:…`, `field:…`): a case
+    adds these up over all its mails to know what is still missing."""
+    conditions: tuple[str, ...] = ()
+    """Requirement conditions this mail triggers (e.g. `identifying_variables_requested`)."""
 
     def to_json(self) -> dict[str, Any]:
         """The contract's JSON object (plus `evidence`, and `error` when there is one)."""
@@ -122,6 +127,8 @@ class Verdict:
                 "attachment_kinds": list(self.evidence.attachment_kinds),
             },
         }
+        line["provided"] = list(self.provided)
+        line["conditions"] = list(self.conditions)
         if self.error is not None:
             line["error"] = self.error
         return line

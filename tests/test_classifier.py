@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.classify import ClassifierInput, classify
+from bot.classify.keywords import keyword_scores
 from bot.classify.model import TextClassifier, save_classifier, train_classifier
 from bot.cli import triage_file
 from bot.evaluate import Report, evaluate, read_labels
@@ -92,3 +93,31 @@ def test_missing_items_are_exactly_right_in_90_percent_of_correct_verdicts(
 ) -> None:
     report = test_split_report
     assert report.missing_right / report.missing_total >= 0.90, report.to_text(30)
+
+
+def test_a_short_cover_letter_with_the_form_attached_is_a_new_application(
+    context: TriageContext,
+) -> None:
+    """Regression: the model alone called this `other` (it learned the corpus's long mails);
+    the rules' evidence (subject + attached form) must carry it."""
+    from bot.triage import triage
+    from tests.conftest import make_mail
+    from tests.store.test_store import FORM, SCRIPT
+
+    raw = make_mail(
+        "Vedlagt følger vår søknad om tilgang til mikrodata.", attachments=[FORM, SCRIPT]
+    )
+    verdict = triage(raw, "cover-letter.eml", context)
+    assert verdict.category is Category.NEW_APPLICATION
+    assert verdict.missing == ("dpia",)
+
+
+def test_one_keyword_in_passing_gets_little_weight_against_the_model() -> None:
+    rules = load_rules()
+    inputs = _inputs("Behandlingstid", "Vi sender vår søknad neste måned.")
+    scores, hits = keyword_scores(inputs, rules)
+    assert "keyword:text:vår søknad" in hits
+    share = rules.classifier.rule_weight * min(
+        1.0, sum(scores.values()) / rules.classifier.rule_full_score
+    )
+    assert share < 0.2

@@ -1,8 +1,10 @@
 """Classification: rules an admin tunes, combined with a trained spaCy model.
 
-The final score per category is a weighted mean of the model's probabilities and
-the rules' normalised scores (`rule_weight` in the rules file). Below the threshold
-the verdict is `other`, so that a caseworker, not the bot, decides.
+The final score per category is a weighted mean of the model's probabilities and the
+rules' normalised scores. The rules' share grows with the evidence they found, up to
+`rule_weight` at `rule_full_score` (rules file): a word in passing leaves the model to
+judge, a subject and an attached form together nearly decide. Below the threshold the
+verdict is `other`, so that a caseworker, not the bot, decides.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ def classify(inputs: ClassifierInput, rules: Rules, model: TextClassifier | None
     model_probs = model.predict(inputs) if model is not None else {}
 
     if model_probs and rule_probs:
-        weight = rules.classifier.rule_weight
+        settings = rules.classifier
+        weight = settings.rule_weight * min(1.0, rule_total / settings.rule_full_score)
         scores = {
             c: (1 - weight) * model_probs.get(c, 0.0) + weight * rule_probs[c] for c in Category
         }

@@ -1,0 +1,279 @@
+"""An IMAP folder as a mail source: fetch what waits, put away what is done, wait for more.
+
+Its single job is the `MailSource` contract in IMAP terms; keeping the connection alive
+is `imap_connection.py`'s. What waits is what is still in the folder (or, in flag mode,
+what lacks the `$MikrobotDone` keyword), fetched with `BODY.PEEK[]` so nothing is marked
+read by looking. Done mail is moved with MOVE (RFC 6851), or COPY + `\\Deleted` + UID
+EXPUNGE of that one UID (UIDPLUS) where MOVE is missing; nothing else is ever expunged.
+Waiting uses IDLE (RFC 2177) in one-second slices, so `stop()` is honoured within about a
+second, re-issued every 25 minutes; without IDLE it polls every `poll_interval`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from imapclient import DELETED, SEEN
+from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
+
+from bot.sources import Backoff, DoneAction, SourceMail, SourceStoppedError, category_folder
+from bot.sources.imap_connection import ClientFactory, ImapSession, create_client
+from bot.sources.imap_endpoint import ImapEndpoint
+from bot.sources.stopping import StopFlag
+
+log = logging.getLogger(__name__)
+
+DONE_KEYWORD = "$MikrobotDone"
+"""Set (with `\\Seen`) on done mail in flag mode; mail without it is still waiting."""
+FETCH_BATCH = 20
+IDLE_SLICE_SECONDS = 1.0
+IDLE_RENEW_SECONDS = 25 * 60
+"""RFC 2177: servers may drop an IDLE after 30 minutes, so it is renewed well before."""
+
+
+class ImapSource:
+    """`MailSource` over one IMAP folder (see the module docstring)."""
+
+    def __init__(
+        self,
+        endpoint: ImapEndpoint,
+        *,
+        done_action: DoneAction = "move",
+        folder_template: str = "Triaged/{category}",
+        poll_interval: float = 30.0,
+        idle: bool = True,
+        backoff: Backoff | None = None,
+        factory: ClientFactory = create_client,
+    ) -> None:
+        self._endpoint = endpoint
+        self._done_action = done_action
+        self._folder_template = folder_template
+        self._poll_interval = poll_interval
+        self._idle = idle
+        self._stop = StopFlag()
+        self._session = ImapSession(
+            endpoint, backoff=backoff or Backoff(), stop=self._stop, factory=factory
+        )
+        self._high_water: tuple[int | None, int] = (None, 0)
+        """(UIDVALIDITY, highest UID handed out): mail above it is what "arrived" means."""
+        self._folders: set[str] = set()
+        self._warned_no_uidplus = False
+
+    def __repr__(self) -> str:
+        return f"ImapSource({str(self._endpoint)!r}, done_action={self._done_action!r})"
+
+    def fetch_new(self, limit: int = 100) -> list[SourceMail]:
+        if limit <= 0:
+            return []
+        return self._session.run(lambda client: self._fetch(client, limit), "fetching mail")
+
+    def mark_done(self, mail: SourceMail, category: str) -> None:
+        uid, uidvalidity = self._own(mail)
+        target = category_folder(self._folder_template, category)
+        self._session.run(
+            lambda client: self._mark(client, mail.key, uid, uidvalidity, target), "marking done"
+        )
+
+    def wait_for_mail(self, timeout: float) -> bool:
+        """IDLE (or poll) until mail above the high-water mark arrives; True after a reconnect.
+
+        Mail already waiting above the mark — it arrived after the last fetch, or lay beyond
+        its `limit` — returns True at once. A reconnect also returns True, since mail may
+        have arrived while the connection was down. `stop()` during a reconnect back-off
+        returns False, like any other stop.
+        """
+        if self._stop.is_set():
+            return False
+        deadline = time.monotonic() + timeout
+        first_generation: list[int] = []
+
+        def wait(client: Any) -> bool:
+            if first_generation and first_generation[0] != self._session.generation:
+                return True
+            first_generation[:] = [self._session.generation]
+            if self._waiting(client, above=self._above()):
+                return True
+            if self._idle and "IDLE" in self._session.capabilities:
+                return self._idle_until(client, deadline)
+            return self._poll_until(client, deadline)
+
+        try:
+            return self._session.run(wait, "waiting for mail")
+        except SourceStoppedError:
+            return False
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._session.close()
+
+    def _fetch(self, client: Any, limit: int) -> list[SourceMail]:
+        uidvalidity = self._session.uidvalidity
+        uids = self._waiting(client)[:limit]
+        mails: list[SourceMail] = []
+        for start in range(0, len(uids), FETCH_BATCH):
+            batch = uids[start : start + FETCH_BATCH]
+            response = client.fetch(batch, ["BODY.PEEK[]", "INTERNALDATE"])
+            for uid in batch:
+                data = response.get(uid) or {}
+                raw = data.get(b"BODY[]")
+                if raw is None:  # expunged by someone else since the search
+                    continue
+                mails.append(
+                    SourceMail(
+                        key=f"{self._key_prefix()}{uidvalidity}:{uid}",
+                        raw=bytes(raw),
+                        folder=self._endpoint.folder,
+                        uidvalidity=uidvalidity,
+                        uid=uid,
+                        received_at=_utc(data.get(b"INTERNALDATE")),
+                    )
+                )
+        if uids:
+            self._high_water = (uidvalidity, max(uids[-1], self._above()))
+        return mails
+
+    def _waiting(self, client: Any, above: int = 0) -> list[int]:
+        """UIDs still to triage, oldest first; only those above `above` when it is set.
+
+        NOOP first: a server answers SEARCH from the session's current view and announces
+        mail delivered since only afterwards, so without it the newest mail is missed.
+        """
+        client.noop()
+        criteria: list[str] = ["UNDELETED"]
+        if self._done_action == "flag":
+            criteria += ["UNKEYWORD", DONE_KEYWORD]
+        if above:
+            criteria = ["UID", f"{above + 1}:*", *criteria]
+        return sorted(uid for uid in map(int, client.search(criteria)) if uid > above)
+
+    def _above(self) -> int:
+        uidvalidity, uid = self._high_water
+        return uid if uidvalidity == self._session.uidvalidity else 0
+
+    def _mark(self, client: Any, key: str, uid: int, uidvalidity: int, target: str) -> None:
+        if uidvalidity != self._session.uidvalidity:
+            log.warning("%s: UIDVALIDITY changed; left in place, it returns under a new key", key)
+            return
+        if not client.search(["UID", str(uid), "UNDELETED"]):
+            log.debug("%s is no longer in the folder; nothing to do", key)
+            return
+        if self._done_action == "flag":
+            client.add_flags([uid], [SEEN, DONE_KEYWORD], silent=True)
+            return
+        folder = self._ensure_folder(client, target)
+        try:
+            self._move(client, uid, folder)
+        except IMAPClientAbortError:
+            raise
+        except IMAPClientError as error:
+            if "TRYCREATE" not in str(error):
+                raise
+            self._folders.discard(folder)  # deleted behind our back: create it again
+            self._move(client, uid, self._ensure_folder(client, target))
+
+    def _move(self, client: Any, uid: int, folder: str) -> None:
+        capabilities = self._session.capabilities
+        if "MOVE" in capabilities:
+            client.move([uid], folder)
+            return
+        client.copy([uid], folder)
+        client.add_flags([uid], [DELETED], silent=True)
+        if "UIDPLUS" in capabilities:
+            client.uid_expunge([uid])
+        elif not self._warned_no_uidplus:
+            self._warned_no_uidplus = True
+            log.warning(
+                "IMAP %s has neither MOVE nor UIDPLUS: done mail is copied and left \\Deleted "
+                "in %s, since a plain EXPUNGE would also remove other people's deleted mail",
+                self._endpoint,
+                self._endpoint.folder,
+            )
+
+    def _ensure_folder(self, client: Any, folder: str) -> str:
+        """The category folder's name on the server, created (and subscribed) when missing."""
+        name = self._session.folder_on_server(folder)
+        if name in self._folders:
+            return name
+        if not client.folder_exists(name):
+            try:
+                client.create_folder(name)
+            except IMAPClientAbortError:
+                raise
+            except IMAPClientError:
+                if not client.folder_exists(name):  # not a race with another client: real
+                    raise
+            else:
+                log.info("IMAP %s: created folder %s", self._endpoint, name)
+            try:
+                client.subscribe_folder(name)  # so mail clients show it
+            except IMAPClientAbortError:
+                raise
+            except IMAPClientError as error:
+                log.debug("subscribing to %s failed: %s", name, error)
+        self._folders.add(name)
+        return name
+
+    def _idle_until(self, client: Any, deadline: float) -> bool:
+        while not self._stop.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            if self._idle_once(client, min(remaining, IDLE_RENEW_SECONDS)):
+                return True
+        return False
+
+    def _idle_once(self, client: Any, seconds: float) -> bool:
+        """One IDLE command: True when the server announced new mail (EXISTS)."""
+        client.idle()
+        end = time.monotonic() + seconds
+        arrived = False
+        while not arrived and not self._stop.is_set():
+            left = end - time.monotonic()
+            if left <= 0:
+                break
+            period = min(IDLE_SLICE_SECONDS, left)
+            started = time.monotonic()
+            responses = client.idle_check(timeout=period)
+            if any(_is(response, b"BYE", 0) for response in responses):
+                raise IMAPClientAbortError("server said BYE during IDLE")
+            arrived = any(_is(response, b"EXISTS", 1) for response in responses)
+            if not responses and time.monotonic() - started < period / 2:
+                break  # readable yet empty: likely closed; DONE below tells
+        _text, late = client.idle_done()
+        return arrived or any(_is(response, b"EXISTS", 1) for response in late)
+
+    def _poll_until(self, client: Any, deadline: float) -> bool:
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or self._stop.sleep(min(self._poll_interval, remaining)):
+                return False
+            if self._waiting(client, above=self._above()):
+                return True
+
+    def _key_prefix(self) -> str:
+        return f"imap:{self._endpoint.host}/{self._endpoint.folder}:"
+
+    def _own(self, mail: SourceMail) -> tuple[int, int]:
+        if (
+            not mail.key.startswith(self._key_prefix())
+            or mail.uid is None
+            or mail.uidvalidity is None
+        ):
+            raise ValueError(f"{mail.key} did not come from {self._endpoint}")
+        return mail.uid, mail.uidvalidity
+
+
+def _is(response: Any, word: bytes, position: int) -> bool:
+    return isinstance(response, tuple) and len(response) > position and response[position] == word
+
+
+def _utc(value: Any) -> datetime | None:
+    if not isinstance(value, datetime):
+        return None
+    return value.astimezone(UTC)

@@ -1,0 +1,173 @@
+"""A local Maildir as a mail source: the embedded default, which needs no server.
+
+Its single job is the `MailSource` contract over a Maildir on disk. The inbox is the
+Maildir's `new/` and `cur/`; category folders are Maildir++ subfolders made with the
+stdlib's `mailbox.Maildir.add_folder` (`Triaged/new_application` becomes
+`.Triaged.new_application`), so Dovecot or any Maildir++ reader shows them as folders.
+Files are only ever renamed, never deleted or rewritten.
+
+`done_action="flag"` renames the file into `cur/` with the Maildir `S` (seen) flag and
+later fetches skip files that carry it. Maildir has no portable custom keywords, so a
+mail a person has already opened in a mail client (which also sets `S`) counts as done
+in that mode; use "move" when people read the same Maildir.
+"""
+
+from __future__ import annotations
+
+import logging
+import mailbox
+import os
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.sources import DoneAction, SourceError, SourceMail, category_folder
+from bot.sources.stopping import StopFlag
+
+log = logging.getLogger(__name__)
+
+INBOX = "INBOX"
+DONE_FLAG = "S"
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """One message file as found by a directory scan."""
+
+    key: str
+    path: Path
+    subdir: str
+    flags: str
+    mtime_ns: int
+
+
+class MaildirSource:
+    """`MailSource` over a Maildir directory (see the module docstring for "flag")."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        done_action: DoneAction = "move",
+        folder_template: str = "Triaged/{category}",
+        poll_interval: float = 30.0,
+        create: bool = True,
+    ) -> None:
+        self._path = path.absolute()
+        existed = self._path.exists()
+        self._maildir = mailbox.Maildir(self._path, create=create)
+        if not existed:
+            log.info("created Maildir %s", self._path)
+        missing = [sub for sub in ("new", "cur", "tmp") if not (self._path / sub).is_dir()]
+        if missing:
+            raise SourceError(f"{self._path} is not a Maildir: no {', '.join(missing)}/ in it")
+        self._done_action = done_action
+        self._folder_template = folder_template
+        self._poll_interval = poll_interval
+        self._stop = StopFlag()
+        self._known: set[str] = set()
+        """Keys the last `fetch_new` handed out: `wait_for_mail` looks for any others."""
+
+    def __repr__(self) -> str:
+        return f"MaildirSource({str(self._path)!r}, done_action={self._done_action!r})"
+
+    def fetch_new(self, limit: int = 100) -> list[SourceMail]:
+        entries = [entry for entry in self._scan() if not self._is_done(entry)]
+        entries.sort(key=lambda entry: (entry.mtime_ns, entry.key))
+        mails: list[SourceMail] = []
+        self._known = set()
+        for entry in entries[: max(limit, 0)]:
+            try:
+                raw = entry.path.read_bytes()
+            except FileNotFoundError:  # moved by someone else since the scan
+                continue
+            self._known.add(entry.key)
+            mails.append(
+                SourceMail(
+                    key=f"maildir:{self._path}:{entry.key}",
+                    raw=raw,
+                    folder=INBOX,
+                    uidvalidity=None,
+                    uid=None,
+                    received_at=datetime.fromtimestamp(entry.mtime_ns / 1e9, UTC),
+                )
+            )
+        return mails
+
+    def mark_done(self, mail: SourceMail, category: str) -> None:
+        key = self._maildir_key(mail)
+        folder_name = category_folder(self._folder_template, category).replace("/", ".")
+        entry = next((e for e in self._scan() if e.key == key), None)
+        if entry is None:
+            log.debug("%s is no longer in the inbox; nothing to do", mail.key)
+            return
+        if self._done_action == "flag":
+            self._flag(entry)
+            return
+        self._maildir.add_folder(folder_name)  # Maildir++: `.Triaged.x`, made on first use
+        folder = self._path / f".{folder_name}"
+        target = folder / entry.subdir / entry.path.name
+        if target.exists():
+            raise SourceError(f"{target} exists already; {entry.path} left in place")
+        os.rename(entry.path, target)
+        log.debug("moved %s to %s", mail.key, folder)
+
+    def wait_for_mail(self, timeout: float) -> bool:
+        """Polls `new/` and `cur/` every `poll_interval` for keys not handed out yet."""
+        deadline = time.monotonic() + timeout
+        while not self._stop.is_set():
+            if self._has_arrivals():
+                return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or self._stop.sleep(min(self._poll_interval, remaining)):
+                return False
+        return False
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._maildir.close()
+
+    def _scan(self) -> list[_Entry]:
+        colon = self._maildir.colon
+        entries: list[_Entry] = []
+        for subdir in ("new", "cur"):
+            with os.scandir(self._path / subdir) as found:
+                for item in found:
+                    if item.name.startswith("."):
+                        continue
+                    try:
+                        if not item.is_file():
+                            continue
+                        mtime_ns = item.stat().st_mtime_ns
+                    except FileNotFoundError:
+                        continue
+                    key, _, info = item.name.partition(colon)
+                    flags = info[2:] if info.startswith("2,") else ""
+                    entries.append(_Entry(key, Path(item.path), subdir, flags, mtime_ns))
+        return entries
+
+    def _is_done(self, entry: _Entry) -> bool:
+        return self._done_action == "flag" and DONE_FLAG in entry.flags
+
+    def _has_arrivals(self) -> bool:
+        return any(
+            entry.key not in self._known and not self._is_done(entry) for entry in self._scan()
+        )
+
+    def _flag(self, entry: _Entry) -> None:
+        """Moves the file to `cur/` with `S` added: the Maildir way of marking it seen."""
+        if entry.subdir == "cur" and DONE_FLAG in entry.flags:
+            return
+        flags = "".join(sorted(set(entry.flags) | {DONE_FLAG}))
+        target = self._path / "cur" / f"{entry.key}{self._maildir.colon}2,{flags}"
+        os.rename(entry.path, target)
+
+    def _maildir_key(self, mail: SourceMail) -> str:
+        prefix = f"maildir:{self._path}:"
+        if not mail.key.startswith(prefix):
+            raise ValueError(f"{mail.key} did not come from {self._path}")
+        return mail.key[len(prefix) :]

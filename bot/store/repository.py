@@ -1,0 +1,315 @@
+"""The ticket store: files each mail in one transaction, and hands replies to the sender.
+
+`file_mail` writes the raw bytes to disk first (content-addressed, so a crash leaves at
+most an unreferenced file), then in ONE transaction: the mail row, its case thread
+(joined by case reference or by In-Reply-To/References, our own replies included),
+the thread's new state, its history and the outbox row of the reply. The mail's
+source key is unique, so a mail fetched twice is filed once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, func, or_, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.cases import CaseState, TicketStatus, next_case_state, reply_for_case
+from bot.requirements import Requirement
+from bot.store.models import Mail, OutboxMessage, OutboxStatus, Ticket, TicketEvent, utc_now
+from bot.store.rawmail import RawMailStore
+from bot.verdict import Category, ReplyAction, Verdict
+from parsers.message import ParsedMail
+
+log = logging.getLogger(__name__)
+MIGRATIONS = Path(__file__).parent / "migrations"
+BOT_ACTOR = "mikrobot"
+
+ReplyBuilder = Callable[[Verdict, ParsedMail, str], EmailMessage | None]
+"""(verdict as the reply should speak of it, the mail, ticket reference) → the reply."""
+
+
+@dataclass(frozen=True)
+class FiledMail:
+    ticket_id: int
+    mail_id: int
+    outbox_id: int | None
+    duplicate: bool = False
+    reply_skipped: str | None = None
+    """Why no reply was queued although the verdict asked for one (e.g. the rate limit)."""
+
+
+@dataclass(frozen=True)
+class PendingReply:
+    id: int
+    message_id: str
+    recipient: str
+    raw: bytes
+    attempts: int
+
+
+def create_store_engine(url: str) -> Engine:
+    """An engine for `url`; SQLite waits for a lock instead of failing at once."""
+    if url.startswith("sqlite"):
+        return create_engine(url, connect_args={"timeout": 30})
+    return create_engine(url, pool_pre_ping=True)
+
+
+class Store:
+    def __init__(self, engine: Engine, raw_mail: RawMailStore) -> None:
+        self.engine = engine
+        self.raw_mail = raw_mail
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def open(cls, url: str, raw_dir: Path) -> Store:
+        store = cls(create_store_engine(url), RawMailStore(raw_dir))
+        store.migrate()
+        return store
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest Alembic revision (safe to run at every start)."""
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+    def session(self) -> Session:
+        return self._sessions()
+
+    def has_mail(self, source_key: str) -> bool:
+        return self.filed_category(source_key) is not None
+
+    def filed_category(self, source_key: str) -> str | None:
+        """The category a mail was filed under, or None when it has not been filed."""
+        with self.session() as session:
+            verdict = session.scalar(select(Mail.verdict).where(Mail.source_key == source_key))
+            return str(verdict["category"]) if verdict is not None else None
+
+    def file_mail(
+        self,
+        *,
+        raw: bytes,
+        source_key: str,
+        received_at: datetime | None,
+        verdict: Verdict,
+        mail: ParsedMail,
+        requirements: tuple[Requirement, ...],
+        build_reply: ReplyBuilder,
+        max_replies_per_sender_per_day: int,
+    ) -> FiledMail:
+        digest = self.raw_mail.put(raw)
+        with self.session() as session, session.begin():
+            existing = session.scalar(select(Mail).where(Mail.source_key == source_key))
+            if existing is not None:
+                return FiledMail(existing.ticket_id, existing.id, None, duplicate=True)
+            ticket = _thread_of(session, verdict, mail)
+            previous = _state_of(ticket) if ticket is not None else None
+            state = next_case_state(previous, verdict, requirements)
+            if ticket is None:
+                ticket = Ticket(
+                    case_reference=verdict.fields.case_reference,
+                    category=state.category.value,
+                    confidence=verdict.confidence,
+                    status=state.status.value,
+                    fields={},
+                    missing=[],
+                    provided=[],
+                    conditions=[],
+                )
+                session.add(ticket)
+                session.flush()
+                _event(session, ticket, "opened", {"category": state.category.value})
+            _apply_state(ticket, state, verdict)
+            row = Mail(
+                ticket_id=ticket.id,
+                source_key=source_key,
+                sha256=digest,
+                message_id=mail.message_id,
+                sender=mail.sender.email.lower() if mail.sender else None,
+                subject=mail.subject,
+                received_at=received_at,
+                verdict=verdict.to_json(),
+                error=verdict.error,
+            )
+            session.add(row)
+            session.flush()
+            _event(
+                session,
+                ticket,
+                "mail_received",
+                {
+                    "mail_id": row.id,
+                    "category": verdict.category.value,
+                    "missing": list(state.missing),
+                },
+            )
+            outbox_id, skipped = self._queue_reply(
+                session,
+                ticket,
+                row,
+                verdict,
+                state,
+                mail,
+                build_reply,
+                max_replies_per_sender_per_day,
+            )
+            return FiledMail(ticket.id, row.id, outbox_id, reply_skipped=skipped)
+
+    def _queue_reply(
+        self,
+        session: Session,
+        ticket: Ticket,
+        row: Mail,
+        verdict: Verdict,
+        state: CaseState,
+        mail: ParsedMail,
+        build_reply: ReplyBuilder,
+        max_per_day: int,
+    ) -> tuple[int | None, str | None]:
+        if verdict.reply.action is ReplyAction.NONE:
+            return None, None
+        reply = build_reply(reply_for_case(verdict, state), mail, ticket.reference)
+        if reply is None:
+            return None, "no address to answer"
+        recipient = str(reply["To"]).lower()
+        since = utc_now() - timedelta(days=1)
+        sent_today = session.scalar(
+            select(func.count(OutboxMessage.id)).where(
+                OutboxMessage.recipient == recipient, OutboxMessage.created_at >= since
+            )
+        )
+        if (sent_today or 0) >= max_per_day:
+            _event(session, ticket, "reply_skipped", {"mail_id": row.id, "reason": "rate limit"})
+            return None, f"rate limit: {max_per_day} replies a day to {recipient}"
+        outbox = OutboxMessage(
+            ticket_id=ticket.id,
+            mail_id=row.id,
+            message_id=str(reply["Message-ID"]),
+            recipient=recipient,
+            action=str(reply.get("X-Mikrobot-Action", verdict.reply.action.value)),
+            raw=bytes(reply),
+        )
+        session.add(outbox)
+        session.flush()
+        _event(session, ticket, "reply_queued", {"mail_id": row.id, "outbox_id": outbox.id})
+        return outbox.id, None
+
+    def pending_replies(self, limit: int = 50) -> list[PendingReply]:
+        with self.session() as session:
+            rows = session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.status == OutboxStatus.PENDING.value)
+                .order_by(OutboxMessage.id)
+                .limit(limit)
+            ).all()
+            return [PendingReply(r.id, r.message_id, r.recipient, r.raw, r.attempts) for r in rows]
+
+    def mark_sent(self, outbox_id: int) -> None:
+        with self.session() as session, session.begin():
+            row = session.get_one(OutboxMessage, outbox_id)
+            row.status = OutboxStatus.SENT.value
+            row.sent_at = utc_now()
+            row.attempts += 1
+            _event(
+                session, session.get_one(Ticket, row.ticket_id), "reply_sent", {"outbox_id": row.id}
+            )
+
+    def mark_failed(self, outbox_id: int, error: str, *, permanent: bool) -> None:
+        """A temporary failure stays pending (tried again later); a permanent one is shown."""
+        with self.session() as session, session.begin():
+            row = session.get_one(OutboxMessage, outbox_id)
+            row.attempts += 1
+            row.last_error = error[:2_000]
+            if permanent:
+                row.status = OutboxStatus.FAILED.value
+                ticket = session.get_one(Ticket, row.ticket_id)
+                _event(session, ticket, "reply_failed", {"outbox_id": row.id, "error": error[:500]})
+
+    def tickets(
+        self, *, category: str | None = None, status: str | None = None, limit: int = 100
+    ) -> Sequence[Ticket]:
+        with self.session() as session:
+            query = select(Ticket).order_by(Ticket.updated_at.desc(), Ticket.id.desc()).limit(limit)
+            if category:
+                query = query.where(Ticket.category == category)
+            if status:
+                query = query.where(Ticket.status == status)
+            return session.scalars(query).all()
+
+    def ticket(self, ticket_id: int) -> tuple[Ticket, list[Mail], list[TicketEvent]] | None:
+        with self.session() as session:
+            found = session.get(Ticket, ticket_id)
+            if found is None:
+                return None
+            return found, list(found.mails), list(found.events)
+
+    def outbox(self, ticket_id: int) -> list[OutboxMessage]:
+        with self.session() as session:
+            query = select(OutboxMessage).where(OutboxMessage.ticket_id == ticket_id)
+            return list(session.scalars(query.order_by(OutboxMessage.id)).all())
+
+
+def _thread_of(session: Session, verdict: Verdict, mail: ParsedMail) -> Ticket | None:
+    """The case this mail belongs to: the same case reference, or an answer in its thread."""
+    reference = verdict.fields.case_reference
+    if reference:
+        found = session.scalar(
+            select(Ticket).where(Ticket.case_reference == reference).order_by(Ticket.id.desc())
+        )
+        if found is not None:
+            return found
+    ancestors = [m for m in (mail.in_reply_to, *mail.references) if m]
+    if not ancestors:
+        return None
+    ticket_id = session.scalar(
+        select(Mail.ticket_id).where(Mail.message_id.in_(ancestors)).order_by(Mail.id.desc())
+    ) or session.scalar(
+        select(OutboxMessage.ticket_id)
+        .where(or_(OutboxMessage.message_id.in_(ancestors)))
+        .order_by(OutboxMessage.id.desc())
+    )
+    return session.get(Ticket, ticket_id) if ticket_id is not None else None
+
+
+def _state_of(ticket: Ticket) -> CaseState:
+    return CaseState(
+        category=Category(ticket.category),
+        provided=frozenset(ticket.provided),
+        conditions=frozenset(ticket.conditions),
+        missing=tuple(ticket.missing),
+        status=TicketStatus(ticket.status),
+    )
+
+
+def _apply_state(ticket: Ticket, state: CaseState, verdict: Verdict) -> None:
+    ticket.category = state.category.value
+    ticket.status = state.status.value
+    ticket.missing = list(state.missing)
+    ticket.provided = sorted(state.provided)
+    ticket.conditions = sorted(state.conditions)
+    ticket.confidence = verdict.confidence
+    if ticket.case_reference is None and verdict.fields.case_reference:
+        ticket.case_reference = verdict.fields.case_reference
+    merged: dict[str, Any] = dict(ticket.fields)
+    for name, value in dataclasses.asdict(verdict.fields).items():
+        if value is not None:
+            merged[name] = value  # the newest mail that states a field wins
+        else:
+            merged.setdefault(name, None)
+    ticket.fields = merged
+    ticket.updated_at = datetime.now(UTC)
+
+
+def _event(session: Session, ticket: Ticket, action: str, detail: dict[str, Any]) -> None:
+    session.add(TicketEvent(ticket_id=ticket.id, actor=BOT_ACTOR, action=action, detail=detail))

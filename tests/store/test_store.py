@@ -1,0 +1,187 @@
+"""The ticket store files each mail once, threads cases, and queues one reply per mail."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+import sqlalchemy as sa
+
+from bot.store import Store
+from bot.triage import TriageContext, triage
+from bot.verdict import Verdict
+from parsers.mail import parse_mail
+from parsers.message import ParsedMail
+from tests.conftest import make_mail
+
+FORM = (
+    "soknadsskjema.txt",
+    "text/plain",
+    "Søknadsskjema – søknad om tilgang til mikrodata\nProsjekttittel: Levekår blant unge\n"
+    "Behandlingsansvarlig: Bergen kommune\nKontaktperson: Kari Nordmann\n".encode(),
+)
+SCRIPT = (
+    "skript.txt",
+    "text/plain",
+    b"require no.ssb.fdb:23 as db\ncreate-dataset personer\nimport db/INNTEKT_WLONN 2021-01-01 as lonn\n",
+)
+DPIA = (
+    "dpia.txt",
+    "text/plain",
+    "Personvernkonsekvensutredning (DPIA)\nRisikovurdering: risiko for de registrerte er lav.\n"
+    "Tiltak for å redusere risiko: pseudonymiserte data.\n".encode(),
+)
+
+
+def reply_builder(verdict: Verdict, mail: ParsedMail, ticket_reference: str) -> EmailMessage | None:
+    """A plain reply as the service builds one: the store only needs To and Message-ID."""
+    if mail.sender is None:
+        return None
+    reply = EmailMessage()
+    reply["To"] = mail.sender.email
+    reply["Subject"] = verdict.reply.subject
+    reply["Message-ID"] = make_msgid(domain="ssb.no")
+    reply["X-Mikrobot-Action"] = verdict.reply.action.value
+    reply.set_content(f"{ticket_reference}: {', '.join(verdict.missing) or 'komplett'}")
+    return reply
+
+
+def file(
+    store: Store, context: TriageContext, raw: bytes, key: str, limit: int = 5
+) -> tuple[Verdict, int, int | None]:
+    verdict = triage(raw, key, context)
+    filed = store.file_mail(
+        raw=raw,
+        source_key=key,
+        received_at=None,
+        verdict=verdict,
+        mail=parse_mail(raw),
+        requirements=context.requirements,
+        build_reply=reply_builder,
+        max_replies_per_sender_per_day=limit,
+    )
+    return verdict, filed.ticket_id, filed.outbox_id
+
+
+def test_application_without_dpia_waits_and_second_mail_with_it_completes_the_case(
+    store: Store, context: TriageContext
+) -> None:
+    first = make_mail(
+        "Vedlagt følger vår søknad om tilgang til mikrodata.", attachments=[FORM, SCRIPT]
+    )
+    verdict, ticket_id, outbox_id = file(store, context, first, "maildir:1")
+    assert verdict.missing == ("dpia",)
+    ticket, _, _ = store.ticket(ticket_id) or (None, [], [])
+    assert (
+        ticket is not None
+        and ticket.status == "waiting_for_applicant"
+        and ticket.missing == ["dpia"]
+    )
+    (queued,) = store.outbox(ticket_id)
+    assert queued.id == outbox_id and queued.action == "request_missing"
+
+    second = make_mail(
+        "Her kommer DPIA-en som manglet.",
+        subject=f"Re: Søknad om tilgang til mikrodata ({ticket.reference})",
+        headers={"In-Reply-To": queued.message_id, "References": queued.message_id},
+        attachments=[DPIA],
+    )
+    _, second_ticket, _ = file(store, context, second, "maildir:2")
+    assert second_ticket == ticket_id
+    ticket, mails, events = store.ticket(ticket_id) or (None, [], [])
+    assert ticket is not None and ticket.status == "ready" and ticket.missing == []
+    assert [m.source_key for m in mails] == ["maildir:1", "maildir:2"]
+    actions = [o.action for o in store.outbox(ticket_id)]
+    assert actions == ["request_missing", "acknowledge"]
+    assert [e.action for e in events].count("mail_received") == 2
+
+
+def test_mail_naming_the_case_reference_joins_that_case(
+    store: Store, context: TriageContext
+) -> None:
+    offer = make_mail("Vedlagt er signert tilbud. Deres ref. 24/01872-3", subject="Signert tilbud")
+    deletion = make_mail(
+        "Vi bekrefter at dataene er slettet 1.3.2025. Saksnummer 24/01872", subject="Sletting"
+    )
+    _, first, _ = file(store, context, offer, "k1")
+    _, second, _ = file(store, context, deletion, "k2")
+    assert first == second
+    ticket, _, _ = store.ticket(first) or (None, [], [])
+    assert ticket is not None and ticket.case_reference == "24/01872"
+    assert ticket.category == "deletion_confirmation"
+
+
+def test_the_same_mail_fetched_twice_is_filed_once_and_answered_once(
+    store: Store, context: TriageContext
+) -> None:
+    raw = make_mail("Spørsmål: hvor lang er behandlingstiden?", subject="Spørsmål")
+    _, ticket_id, _ = file(store, context, raw, "imap:INBOX:7:42")
+    again = store.file_mail(
+        raw=raw, source_key="imap:INBOX:7:42", received_at=None,
+        verdict=triage(raw, "x", context), mail=parse_mail(raw),
+        requirements=context.requirements, build_reply=reply_builder, max_replies_per_sender_per_day=5,
+    )  # fmt: skip
+    assert again.duplicate and again.ticket_id == ticket_id
+    assert len(store.outbox(ticket_id)) == 1
+    assert store.has_mail("imap:INBOX:7:42")
+
+
+def test_auto_generated_mail_is_filed_but_never_answered(
+    store: Store, context: TriageContext
+) -> None:
+    raw = make_mail(
+        "Jeg er på ferie.",
+        subject="Automatisk svar: Søknad",
+        headers={"Auto-Submitted": "auto-replied"},
+    )
+    verdict, ticket_id, outbox_id = file(store, context, raw, "k-ooo")
+    assert verdict.auto_generated and outbox_id is None
+    assert store.outbox(ticket_id) == []
+
+
+def test_replies_per_sender_stop_at_the_daily_limit(store: Store, context: TriageContext) -> None:
+    queued = [
+        file(
+            store,
+            context,
+            make_mail(f"Spørsmål nummer {n}", subject=f"Spørsmål {n}"),
+            f"k{n}",
+            limit=3,
+        )[2]
+        for n in range(5)
+    ]
+    assert [q is not None for q in queued] == [True, True, True, False, False]
+
+
+def test_raw_mail_is_kept_byte_for_byte_by_content_hash(
+    store: Store, context: TriageContext
+) -> None:
+    raw = make_mail("Hei", subject="Hei")
+    _, ticket_id, _ = file(store, context, raw, "k-raw")
+    _, (mail,), _ = store.ticket(ticket_id) or (None, [None], [])
+    assert mail is not None and store.raw_mail.get(mail.sha256) == raw
+
+
+def test_outbox_rows_move_to_sent_or_failed_and_stay_pending_on_temporary_errors(
+    store: Store, context: TriageContext
+) -> None:
+    for n in range(3):
+        file(
+            store,
+            context,
+            make_mail(f"Spørsmål {n}", subject=f"S{n}", sender=f"a{n}@example.no"),
+            f"o{n}",
+        )
+    first, second, third = store.pending_replies()
+    store.mark_sent(first.id)
+    store.mark_failed(second.id, "451 try later", permanent=False)
+    store.mark_failed(third.id, "550 no such user", permanent=True)
+    pending = store.pending_replies()
+    assert [p.id for p in pending] == [second.id] and pending[0].attempts == 1
+
+
+def test_migrating_twice_is_harmless(store: Store) -> None:
+    store.migrate()
+    with store.engine.connect() as connection:
+        tables = set(sa.inspect(connection).get_table_names())
+    assert {"tickets", "mails", "ticket_events", "outbox", "alembic_version"} <= tables

@@ -1,0 +1,125 @@
+"""The service on the embedded default: Maildir in, SQLite tickets, replies as .eml files."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import mailbox
+from pathlib import Path
+
+import pytest
+
+from bot.replies.senders import FileSender
+from bot.service import Service
+from bot.settings import Settings
+from bot.sources import open_source
+from bot.store import Store
+from bot.triage import TriageContext
+from fixtures.seed_maildir import seed
+from tests.conftest import make_mail
+from tests.store.test_store import DPIA, FORM, SCRIPT
+
+
+@pytest.fixture
+def service(tmp_path: Path, context: TriageContext) -> Service:
+    settings = Settings(
+        source=str(tmp_path / "inbox"),
+        smtp=str(tmp_path / "outbox"),
+        database=f"sqlite:///{tmp_path / 'mikrobot.db'}",
+        raw_mail_dir=tmp_path / "mail",
+    )
+    mailbox.Maildir(tmp_path / "inbox", create=True)
+    return Service(
+        settings,
+        context,
+        open_source(settings.source),
+        Store.open(settings.database, settings.raw_mail_dir),
+        FileSender(tmp_path / "outbox"),
+    )
+
+
+def deliver(service: Service, raw: bytes) -> None:
+    mailbox.Maildir(service.settings.source, create=False).add(mailbox.MaildirMessage(raw))
+
+
+def outbox(service: Service) -> list[email.message.EmailMessage]:
+    folder = Path(service.settings.smtp)
+    return [
+        email.message_from_bytes(p.read_bytes(), policy=email.policy.default)  # type: ignore[misc]
+        for p in sorted(folder.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns)
+    ]
+
+
+def test_one_run_files_every_mail_moves_it_and_writes_the_replies(service: Service) -> None:
+    count = seed(Path(service.settings.source), per_category=2)
+    stats = service.run(once=True)
+    assert stats.filed == count == 10
+    assert len(service.store.tickets()) >= 8  # some fixture mails share a case
+    inbox = mailbox.Maildir(service.settings.source, create=False)
+    assert len(inbox) == 0
+    moved = {name: len(inbox.get_folder(name)) for name in inbox.list_folders()}
+    assert sum(moved.values()) == count and all(n.startswith("Triaged.") for n in moved)
+    assert len(outbox(service)) == stats.replies_sent > 0
+
+
+def test_a_second_run_files_nothing_and_sends_nothing_twice(service: Service) -> None:
+    seed(Path(service.settings.source), per_category=1)
+    first = service.run(once=True)
+    replies = len(outbox(service))
+    again = service.run(once=True)
+    assert again.filed == first.filed and again.replies_sent == first.replies_sent  # cumulative
+    assert len(outbox(service)) == replies
+
+
+def test_the_bots_own_replies_and_answers_to_them_get_no_reply(service: Service) -> None:
+    deliver(
+        service, make_mail("Vedlagt er søknaden vår om tilgang til mikrodata.", attachments=[FORM])
+    )
+    service.run(once=True)
+    (reply,) = outbox(service)
+    deliver(service, reply.as_bytes(policy=email.policy.SMTP))  # our own reply comes back
+    out_of_office = make_mail(
+        "Jeg er på ferie til mandag.", subject=f"Automatisk svar: {reply['Subject']}",
+        sender="kari.nordmann@bergen.kommune.no",
+        headers={"Auto-Submitted": "auto-replied", "In-Reply-To": str(reply["Message-ID"])},
+    )  # fmt: skip
+    bounce = make_mail(
+        "Delivery failed.", subject="Undelivered Mail Returned to Sender",
+        sender="MAILER-DAEMON@bergen.kommune.no",
+    )  # fmt: skip
+    deliver(service, out_of_office)
+    deliver(service, bounce)
+    stats = service.run(once=True)
+    assert stats.filed == 4
+    assert len(outbox(service)) == 1
+
+
+def test_a_dpia_sent_later_completes_the_application_which_is_acknowledged_once(
+    service: Service,
+) -> None:
+    deliver(
+        service,
+        make_mail(
+            "Vedlagt følger vår søknad om tilgang til mikrodata.", attachments=[FORM, SCRIPT]
+        ),
+    )
+    service.run(once=True)
+    (first,) = outbox(service)
+    assert "Personvernkonsekvensvurdering" in first.get_content() or "DPIA" in first.get_content()
+    deliver(
+        service,
+        make_mail(
+            "Her er DPIA-en som manglet.",
+            subject=str(first["Subject"]),
+            headers={
+                "In-Reply-To": str(first["Message-ID"]),
+                "References": str(first["Message-ID"]),
+            },
+            attachments=[DPIA],
+        ),
+    )
+    service.run(once=True)
+    (ticket,) = service.store.tickets()
+    assert ticket.status == "ready" and ticket.missing == []
+    actions = [o.action for o in service.store.outbox(ticket.id)]
+    assert actions == ["request_missing", "acknowledge"]
