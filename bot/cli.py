@@ -15,6 +15,7 @@ from bot.context import load_triage_context
 from bot.settings import Settings
 from bot.triage import TriageContext, error_verdict, read_mail, triage_safely
 from bot.verdict import Category, Verdict
+from parsers.mail import parse_mail
 
 log = logging.getLogger("mikrobot")
 DEFAULT_LABELS = Path("fixtures/labels.jsonl")
@@ -44,7 +45,7 @@ def main(verbose: bool) -> None:
     logging.basicConfig(
         stream=sys.stderr,
         level=logging.DEBUG if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        format="ts=%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
     )
     # pdfminer logs a warning per damaged object; the attachment's `error` already says it.
     logging.getLogger("pdfminer").setLevel(logging.ERROR)
@@ -156,11 +157,19 @@ def run(once: bool) -> None:
     """The service: file every mail as a ticket, move it, and send the replies."""
     from bot.service import open_service, stop_on_signals
 
+    logging.getLogger().setLevel(min(logging.getLogger().level, logging.INFO))
     settings = Settings()
     service = open_service(settings, load_triage_context(settings))
     stop_on_signals(service)
+    progress = _progress_display()
     try:
-        stats = service.run(once=once)
+        if progress is not None:
+            with progress:
+                task = progress.add_task("filing mail", total=None)
+                service.on_filed = lambda _mail, _verdict: progress.advance(task)
+                stats = service.run(once=once)
+        else:
+            stats = service.run(once=once)
     finally:
         service.source.close()
         service.sender.close()
@@ -171,23 +180,47 @@ def run(once: bool) -> None:
     )
 
 
-@main.command()
-@click.option("--category", type=click.Choice([c.value for c in Category]), default=None)
-@click.option("--status", default=None, help="new, waiting_for_applicant, ready or closed.")
-@click.option("--limit", default=100, show_default=True)
-def tickets(category: str | None, status: str | None, limit: int) -> None:
-    """The tickets in the store, newest first."""
-    from rich.table import Table
+def _progress_display() -> Any:
+    """A progress counter on stderr, only when a person is watching a terminal."""
+    from rich.console import Console
+    from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TimeElapsedColumn
 
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        return None
+    return Progress(SpinnerColumn(), "{task.description}", MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=console, transient=True)  # fmt: skip
+
+
+def _open_store() -> Any:
     from bot.store import Store
 
     settings = Settings()
-    store = Store.open(settings.database, settings.raw_mail_dir)
+    return Store.open(settings.database, settings.raw_mail_dir)
+
+
+@main.group(invoke_without_command=True)
+@click.pass_context
+def tickets(context: click.Context) -> None:
+    """The tickets in the store (`list` when no subcommand is given)."""
+    if context.invoked_subcommand is None:
+        context.invoke(list_tickets)
+
+
+@tickets.command("list")
+@click.option("--category", type=click.Choice([c.value for c in Category]), default=None)
+@click.option("--status", default=None, help="new, waiting_for_applicant, ready or closed.")
+@click.option("--limit", default=100, show_default=True)
+def list_tickets(category: str | None, status: str | None, limit: int) -> None:
+    """The tickets, newest first, with filters."""
+    from rich.table import Table
+
+    store = _open_store()
     table = Table()
     for column in ("ticket", "case ref.", "category", "status", "missing", "organisation", "mails"):
         table.add_column(column)
     for ticket in store.tickets(category=category, status=status, limit=limit):
-        _, mails, _ = store.ticket(ticket.id) or (ticket, [], [])
+        _, mails, _ = store.ticket(ticket.id)
         table.add_row(
             ticket.reference,
             ticket.case_reference or "",
@@ -198,3 +231,64 @@ def tickets(category: str | None, status: str | None, limit: int) -> None:
             str(len(mails)),
         )
     _console().print(table)
+
+
+@tickets.command("show")
+@click.argument("ticket_id", type=int)
+def show_ticket(ticket_id: int) -> None:
+    """One ticket: fields, missing items, its mails, replies and history."""
+    store = _open_store()
+    found = store.ticket(ticket_id)
+    if found is None:
+        raise click.ClickException(f"no ticket {ticket_id}")
+    ticket, mails, events = found
+    console = _console()
+    console.print(f"[bold]{ticket.reference}[/]  {ticket.category}  {ticket.status}")
+    console.print(f"case reference: {ticket.case_reference or '-'}")
+    console.print(f"missing: {', '.join(ticket.missing) or '-'}")
+    for name, value in ticket.fields.items():
+        console.print(f"  {name}: {value if value is not None else '-'}")
+    console.print("mails:")
+    for mail in mails:
+        error = f" (error: {mail.error})" if mail.error else ""
+        line = f"  #{mail.id} {mail.created_at:%Y-%m-%d %H:%M} {mail.sender} {mail.subject!r}"
+        console.print(f"{line} → {mail.verdict['category']}{error}", markup=False)
+    console.print("replies:")
+    for reply in store.outbox(ticket_id):
+        console.print(f"  {reply.status} {reply.action} to {reply.recipient} {reply.message_id}",
+                      markup=False)  # fmt: skip
+    console.print("history:")
+    for event in events:
+        console.print(f"  {event.at:%Y-%m-%d %H:%M:%S} {event.actor} {event.action} {event.detail}",
+                      markup=False)  # fmt: skip
+
+
+@main.command("reply-preview")
+@click.argument("ticket_id", type=int)
+def reply_preview(ticket_id: int) -> None:
+    """The reply the ticket's latest mail gets, rendered now from the stored mail."""
+    from datetime import UTC, datetime
+
+    from bot.cases import reply_for_case
+    from bot.replies.render import render_preview
+    from bot.store.repository import case_state_of
+
+    settings = Settings()
+    store = _open_store()
+    found = store.ticket(ticket_id)
+    if found is None:
+        raise click.ClickException(f"no ticket {ticket_id}")
+    ticket, mails, _ = found
+    if not mails:
+        raise click.ClickException(f"ticket {ticket_id} has no mail")
+    raw = store.raw_mail.get(mails[-1].sha256)
+    verdict = triage_safely(raw, mails[-1].source_key, load_triage_context(settings))
+    preview = render_preview(
+        reply_for_case(verdict, case_state_of(ticket)),
+        parse_mail(raw),
+        ticket_reference=ticket.reference,
+        from_address=settings.from_address,
+        message_id_domain=settings.message_id_domain,
+        now=datetime.now(UTC),
+    )
+    click.echo(preview)

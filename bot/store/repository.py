@@ -114,7 +114,7 @@ class Store:
             if existing is not None:
                 return FiledMail(existing.ticket_id, existing.id, None, duplicate=True)
             ticket = _thread_of(session, verdict, mail)
-            previous = _state_of(ticket) if ticket is not None else None
+            previous = case_state_of(ticket) if ticket is not None else None
             state = next_case_state(previous, verdict, requirements)
             if ticket is None:
                 ticket = Ticket(
@@ -282,7 +282,8 @@ def _thread_of(session: Session, verdict: Verdict, mail: ParsedMail) -> Ticket |
     return session.get(Ticket, ticket_id) if ticket_id is not None else None
 
 
-def _state_of(ticket: Ticket) -> CaseState:
+def case_state_of(ticket: Ticket) -> CaseState:
+    """A stored ticket's case state, as `next_case_state` continues it."""
     return CaseState(
         category=Category(ticket.category),
         provided=frozenset(ticket.provided),

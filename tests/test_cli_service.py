@@ -1,0 +1,51 @@
+"""`mikrobot run --once`, `tickets list|show` and `reply-preview`, as an operator runs them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from fixtures.seed_maildir import seed
+from tests.conftest import REPO
+
+MIKROBOT = str(Path(sys.executable).parent / "mikrobot")
+
+
+def mikrobot(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [MIKROBOT, *args], env={**os.environ, **env}, cwd=REPO,
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+
+
+def test_run_once_then_list_show_and_preview_the_tickets(tmp_path: Path) -> None:
+    env = {
+        "MIKROBOT_SOURCE": str(tmp_path / "inbox"),
+        "MIKROBOT_DATABASE": f"sqlite:///{tmp_path / 'mikrobot.db'}",
+        "MIKROBOT_SMTP": str(tmp_path / "outbox"),
+        "MIKROBOT_RAW_MAIL_DIR": str(tmp_path / "mail"),
+    }
+    seed(tmp_path / "inbox", per_category=1)
+    run = mikrobot(env, "run", "--once")
+    assert run.returncode == 0, run.stderr
+    assert "fetched 5, filed 5" in run.stderr
+    assert "level=INFO logger=bot.service filed mail=" in run.stderr  # structured lines
+    assert len(list((tmp_path / "outbox").glob("*.eml"))) >= 4
+
+    listing = mikrobot(env, "tickets", "list")
+    assert listing.returncode == 0 and listing.stdout.count("MB-0000") == 5
+    assert "waiting_for_applicant" in listing.stdout or "ready" in listing.stdout
+
+    shown = mikrobot(env, "tickets", "show", "1")
+    assert shown.returncode == 0 and "MB-000001" in shown.stdout
+    assert "mail_received" in shown.stdout and "reply_sent" in shown.stdout
+
+    preview = mikrobot(env, "reply-preview", "1")
+    assert preview.returncode == 0
+    assert "Auto-Submitted: auto-replied" in preview.stdout
+    assert "MB-000001" in preview.stdout or "Referanse" in preview.stdout
+
+    missing = mikrobot(env, "tickets", "show", "999")
+    assert missing.returncode != 0 and "no ticket 999" in missing.stderr
