@@ -135,12 +135,12 @@ class Store:
                 ticket_id=ticket.id,
                 source_key=source_key,
                 sha256=digest,
-                message_id=mail.message_id,
-                sender=mail.sender.email.lower() if mail.sender else None,
-                subject=mail.subject,
+                message_id=_column_text(mail.message_id, 998),
+                sender=_column_text(mail.sender.email.lower() if mail.sender else None, 320),
+                subject=_column_text(mail.subject, 10_000) or "",
                 received_at=received_at,
                 verdict=verdict.to_json(),
-                error=verdict.error,
+                error=_column_text(verdict.error, 10_000),
             )
             session.add(row)
             session.flush()
@@ -310,6 +310,16 @@ def _apply_state(ticket: Ticket, state: CaseState, verdict: Verdict) -> None:
             merged.setdefault(name, None)
     ticket.fields = merged
     ticket.updated_at = datetime.now(UTC)
+
+
+def _column_text(value: str | None, limit: int) -> str | None:
+    """Text a column can hold: PostgreSQL refuses NUL characters, and columns have sizes.
+
+    A hostile mail must not become a row the database rejects on every retry.
+    """
+    if value is None:
+        return None
+    return value.replace("\x00", "")[:limit]
 
 
 def _event(session: Session, ticket: Ticket, action: str, detail: dict[str, Any]) -> None:

@@ -185,3 +185,19 @@ def test_migrating_twice_is_harmless(store: Store) -> None:
     with store.engine.connect() as connection:
         tables = set(sa.inspect(connection).get_table_names())
     assert {"tickets", "mails", "ticket_events", "outbox", "alembic_version"} <= tables
+
+
+def test_hostile_header_values_are_stored_not_rejected(
+    store: Store, context: TriageContext
+) -> None:
+    """Regression guard: NUL characters and oversized headers must not make the row
+    unstorable (PostgreSQL rejects NUL in text), or the mail would fail on every run."""
+    raw = (
+        b"From: Ola <ola@example.no>\r\nTo: mikrodata@ssb.no\r\n"
+        b"Subject: S\x00knad om tilgang\r\n"
+        b"Message-ID: <" + b"x" * 2_000 + b"@example.no>\r\n\r\nVedlagt er s\x00knaden.\r\n"
+    )
+    _, ticket_id, _ = file(store, context, raw, "k-hostile")
+    _, (mail,), _ = store.ticket(ticket_id) or (None, [None], [])
+    assert mail is not None and "\x00" not in mail.subject
+    assert mail.message_id is not None and len(mail.message_id) <= 998
