@@ -8,6 +8,8 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from parsers.mail import MailLimits, decode_text, parse_mail, safe_filename
 from parsers.text import split_body
@@ -241,3 +243,29 @@ def test_attachment_inside_zip_is_not_unpacked_by_the_mail_parser() -> None:
         archive.writestr("inner.txt", "x")
     raw = make_mail("x", attachments=[("a.zip", "application/zip", buffer.getvalue())])
     assert [a.filename for a in parse_mail(raw).attachments] == ["a.zip"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=4_000))
+def test_any_bytes_parse_without_an_exception(raw: bytes) -> None:
+    mail = parse_mail(raw)
+    assert isinstance(mail.subject, str) and isinstance(mail.attachments, tuple)
+
+
+_SAMPLE = make_mail(
+    "Vedlagt er søknaden.\n\n> sitert\n",
+    attachments=[
+        ("skjema.pdf", "application/pdf", b"%PDF-1.4 fake"),
+        ("a.txt", "text/plain", b"x"),
+    ],
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, len(_SAMPLE) - 1), st.binary(max_size=8)), max_size=12))
+def test_real_mail_with_bytes_overwritten_still_parses(edits: list[tuple[int, bytes]]) -> None:
+    raw = bytearray(_SAMPLE)
+    for offset, replacement in edits:
+        raw[offset : offset + len(replacement)] = replacement
+    mail = parse_mail(bytes(raw))
+    assert isinstance(mail.text.new, str)
