@@ -155,12 +155,13 @@ def evaluate(labels: Path, split: str, as_json: bool, errors: int) -> None:
 @click.option("--once", is_flag=True, help="Process what is waiting, deliver replies, and exit.")
 def run(once: bool) -> None:
     """The service: file every mail as a ticket, move it, and send the replies."""
-    from bot.service import open_service, stop_on_signals
+    from bot.service import StopOnSignals, open_service
 
+    stop = StopOnSignals()  # first: a SIGTERM while the model loads is a clean stop too
     logging.getLogger().setLevel(min(logging.getLogger().level, logging.INFO))
     settings = Settings()
     service = open_service(settings, load_triage_context(settings))
-    stop_on_signals(service)
+    stop.attach(service)
     progress = _progress_display()
     try:
         if progress is not None:

@@ -57,9 +57,12 @@ class Service:
         """Finish the mail in hand, then stop (safe from a signal handler)."""
         self._stopping = True
         self.source.stop()
+        self.sender.stop()
 
     def run(self, *, once: bool = False) -> RunStats:
         """Process what is waiting; unless `once`, then wait for more until stopped."""
+        if self._stopping:
+            return self.stats
         self.deliver_replies()  # replies queued before a crash go out first
         while not self._stopping:
             while self.process_waiting_mail() and not self._stopping:
@@ -142,15 +145,29 @@ class Service:
             self.stats.replies_sent += 1
 
 
-def stop_on_signals(service: Service) -> None:
-    """SIGTERM and SIGINT finish the mail in hand and stop cleanly."""
+class StopOnSignals:
+    """SIGTERM and SIGINT stop the service after the mail in hand.
 
-    def handler(signum: int, _frame: FrameType | None) -> None:
+    Installed before anything slow starts (loading the model takes a second), so a stop
+    that arrives early is remembered and honoured as soon as the service exists.
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._service: Service | None = None
+        signal.signal(signal.SIGTERM, self._handle)
+        signal.signal(signal.SIGINT, self._handle)
+
+    def attach(self, service: Service) -> None:
+        self._service = service
+        if self.requested:
+            service.stop()
+
+    def _handle(self, signum: int, _frame: FrameType | None) -> None:
         log.warning("signal %s: stopping after the mail in hand", signal.Signals(signum).name)
-        service.stop()
-
-    signal.signal(signal.SIGTERM, handler)
-    signal.signal(signal.SIGINT, handler)
+        self.requested = True
+        if self._service is not None:
+            self._service.stop()
 
 
 def open_service(settings: Settings, context: TriageContext) -> Service:

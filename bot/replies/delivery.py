@@ -33,4 +33,9 @@ class Sender(Protocol):
 
     def send(self, message: EmailMessage) -> None: ...
 
+    def stop(self) -> None:
+        """Give up waiting between retries (safe from a signal handler or another thread):
+        the `send` in progress raises `TemporaryDeliveryError`, so the reply stays queued."""
+        ...
+
     def close(self) -> None: ...

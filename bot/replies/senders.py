@@ -89,6 +89,9 @@ class FileSender:
             raise TemporaryDeliveryError(f"cannot write {target}: {error}") from error
         log.info("reply written to %s", target)
 
+    def stop(self) -> None:
+        """Writing a file does not wait: nothing to interrupt."""
+
     def close(self) -> None:
         """Nothing to release."""
 

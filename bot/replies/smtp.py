@@ -25,6 +25,7 @@ from tenacity import (
     retry_if_exception_type,
     stop_after_attempt,
     stop_after_delay,
+    stop_when_event_set,
     wait_exponential,
     wait_random,
 )
@@ -132,6 +133,7 @@ class SmtpSender:
         self._last_used = 0.0
         self._sent: OrderedDict[str, None] = OrderedDict()
         self._lock = threading.Lock()
+        self._stopping = threading.Event()
 
     def __repr__(self) -> str:
         return f"SmtpSender({self.target.display()!r})"
@@ -150,7 +152,10 @@ class SmtpSender:
                 return
             retrying = Retrying(
                 retry=retry_if_exception_type(TemporaryDeliveryError),
-                stop=stop_after_attempt(self._attempts) | stop_after_delay(self._deadline),
+                stop=stop_after_attempt(self._attempts)
+                | stop_after_delay(self._deadline)
+                | stop_when_event_set(self._stopping),
+                sleep=self._wait_between_tries,
                 wait=wait_exponential(multiplier=self._wait_initial, max=self._wait_max)
                 + wait_random(0, self._wait_initial),
                 before_sleep=self._log_retry,
@@ -162,6 +167,13 @@ class SmtpSender:
                 while len(self._sent) > self._remember:
                     self._sent.popitem(last=False)
         log.info("reply %s handed to %s", message_id or "(no Message-ID)", self.target.display())
+
+    def stop(self) -> None:
+        """Abandon the retry wait in progress; the reply stays queued for the next run."""
+        self._stopping.set()
+
+    def _wait_between_tries(self, seconds: float) -> None:
+        self._stopping.wait(seconds)  # returns at once when `stop()` is called
 
     def close(self) -> None:
         """Say QUIT and drop the connection; the next `send` opens a new one."""

@@ -20,7 +20,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, func, or_, select
+from sqlalchemy import Engine, create_engine, event, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.cases import CaseState, TicketStatus, next_case_state, reply_for_case
@@ -58,10 +58,25 @@ class PendingReply:
 
 
 def create_store_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite waits for a lock instead of failing at once."""
-    if url.startswith("sqlite"):
-        return create_engine(url, connect_args={"timeout": 30})
-    return create_engine(url, pool_pre_ping=True)
+    """An engine for `url`; SQLite waits for a lock instead of failing at once.
+
+    On SQLite, Python's driver commits on its own before DDL, so a bot killed during its
+    first migration left tables without `alembic_version` and could never start again.
+    SQLAlchemy's recipe for pysqlite makes every transaction, DDL included, explicit.
+    """
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, connect_args={"timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _no_driver_transactions(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+    return engine
 
 
 class Store:

@@ -201,3 +201,18 @@ def test_hostile_header_values_are_stored_not_rejected(
     _, (mail,), _ = store.ticket(ticket_id) or (None, [None], [])
     assert mail is not None and "\x00" not in mail.subject
     assert mail.message_id is not None and len(mail.message_id) <= 998
+
+
+def test_schema_changes_roll_back_with_their_transaction(database_url: str) -> None:
+    """Regression (found by the SIGKILL test): a bot killed during its first migration
+    must leave no half-made schema, or it can never start again."""
+    from bot.store import create_store_engine
+
+    engine = create_store_engine(database_url)
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        connection.exec_driver_sql("CREATE TABLE half_done (id INTEGER)")
+        transaction.rollback()
+    with engine.connect() as connection:
+        assert "half_done" not in sa.inspect(connection).get_table_names()
+    engine.dispose()
