@@ -221,7 +221,6 @@ def list_tickets(category: str | None, status: str | None, limit: int) -> None:
     for column in ("ticket", "case ref.", "category", "status", "missing", "organisation", "mails"):
         table.add_column(column)
     for ticket in store.tickets(category=category, status=status, limit=limit):
-        _, mails, _ = store.ticket(ticket.id)
         table.add_row(
             ticket.reference,
             ticket.case_reference or "",
@@ -229,7 +228,7 @@ def list_tickets(category: str | None, status: str | None, limit: int) -> None:
             ticket.status,
             ", ".join(ticket.missing),
             str(ticket.fields.get("organization_name") or ""),
-            str(len(mails)),
+            str(len(ticket.mails)),
         )
     _console().print(table)
 

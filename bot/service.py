@@ -23,9 +23,8 @@ from bot.replies.senders import PermanentDeliveryError, Sender, TemporaryDeliver
 from bot.settings import Settings
 from bot.sources import MailSource, SourceMail
 from bot.store import Store
-from bot.triage import TriageContext, triage_safely
+from bot.triage import TriageContext, triage_with_mail
 from bot.verdict import Verdict
-from parsers.mail import parse_mail
 from parsers.message import ParsedMail
 
 log = logging.getLogger(__name__)
@@ -89,8 +88,7 @@ class Service:
         return len(mails)
 
     def _file(self, mail: SourceMail) -> str:
-        verdict = triage_safely(mail.raw, mail.key, self.context)
-        parsed = parse_mail(mail.raw, self.context.mail_limits)
+        verdict, parsed = triage_with_mail(mail.raw, mail.key, self.context)
         filed = self.store.file_mail(
             raw=mail.raw,
             source_key=mail.key,

@@ -92,7 +92,11 @@ def read_mail(raw: bytes, context: TriageContext) -> ReadMail:
 
 def triage(raw: bytes, file: str, context: TriageContext) -> Verdict:
     """The verdict for one mail (the contract's line)."""
-    read = read_mail(raw, context)
+    return judge(read_mail(raw, context), file, context)
+
+
+def judge(read: ReadMail, file: str, context: TriageContext) -> Verdict:
+    """Stages 4–8 on a mail already read: loop guard, language, fields, category, missing."""
     mail = read.mail
     auto_reasons = auto_generated_reasons(mail, context.rules.auto_generated, context.own_addresses)
     language = detect_language(
@@ -247,11 +251,21 @@ def decide_reply(
 def triage_safely(raw: bytes, file: str, context: TriageContext) -> Verdict:
     """`triage`, except that a crash in any stage becomes an `error` verdict: the mail is
     still filed for a person, and the run goes on with the next one."""
+    return triage_with_mail(raw, file, context)[0]
+
+
+def triage_with_mail(raw: bytes, file: str, context: TriageContext) -> tuple[Verdict, ParsedMail]:
+    """`triage_safely`, also handing back the parsed mail (the service files and answers
+    it), so that no mail is parsed twice."""
+    mail: ParsedMail | None = None
     try:
-        return triage(raw, file, context)
+        read = read_mail(raw, context)
+        mail = read.mail
+        return judge(read, file, context), mail
     except Exception as error:
         log.exception("triage failed for %s", file)
-        return error_verdict(file, f"triage failed: {type(error).__name__}: {error}")
+        verdict = error_verdict(file, f"triage failed: {type(error).__name__}: {error}")
+        return verdict, mail if mail is not None else parse_mail(raw, context.mail_limits)
 
 
 def error_verdict(file: str, reason: str) -> Verdict:

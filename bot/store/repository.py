@@ -21,7 +21,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, func, or_, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from bot.cases import CaseState, TicketStatus, next_case_state, reply_for_case
 from bot.requirements import Requirement
@@ -255,7 +255,12 @@ class Store:
         self, *, category: str | None = None, status: str | None = None, limit: int = 100
     ) -> Sequence[Ticket]:
         with self.session() as session:
-            query = select(Ticket).order_by(Ticket.updated_at.desc(), Ticket.id.desc()).limit(limit)
+            query = (
+                select(Ticket)
+                .options(selectinload(Ticket.mails))  # listings show the mail count
+                .order_by(Ticket.updated_at.desc(), Ticket.id.desc())
+                .limit(limit)
+            )
             if category:
                 query = query.where(Ticket.category == category)
             if status:
