@@ -12,12 +12,10 @@ import contextlib
 import email
 import email.policy
 import os
-import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
@@ -35,12 +33,12 @@ from tests.conftest import REPO, make_mail
 from tests.network import free_port
 from tests.replies.conftest import Delivered
 from tests.sources.conftest import (  # the fixtures `account` and `dovecot` are re-exported
-    _unavailable,
     account,  # noqa: F401
     dovecot,  # noqa: F401
     imap_url,
+    private_dovecot,
 )
-from tests.sources.dovecot import Account, DovecotServer, find_dovecot
+from tests.sources.dovecot import Account, DovecotServer
 from tests.store.test_store import DPIA, FORM, SCRIPT
 
 MIKROBOT = Path(sys.executable).with_name("mikrobot")
@@ -165,6 +163,7 @@ class Bot:
         self.starts = 0
 
     def start(self, *args: str) -> None:
+        """Start `mikrobot run` and return once it can be stopped cleanly."""
         assert self.process is None or self.process.poll() is not None, "already running"
         self.starts += 1
         with self.log.open("ab") as log:
@@ -179,11 +178,11 @@ class Bot:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+        self._wait_ready()
 
-    def wait_ready(self, timeout: float = 20.0) -> None:
-        """Until this start has installed its SIGTERM handler, i.e. loaded its model and
-        opened its store; before that SIGTERM still has its default action (see
-        `handles_sigterm`)."""
+    def _wait_ready(self, timeout: float = 20.0) -> None:
+        """Until this start has installed its SIGTERM handler (the first thing `run` does);
+        before that SIGTERM still has its default action (see `handles_sigterm`)."""
         wait_until(
             lambda: self.handles_sigterm() or not self.running,
             timeout,
@@ -313,25 +312,8 @@ def wait_until(
 @pytest.fixture
 def own_dovecot() -> Iterator[DovecotServer]:
     """A private Dovecot for one test, so stopping it disturbs no other test's server."""
-    binary = find_dovecot()
-    if binary is None:
-        _unavailable("dovecot not installed (Debian: dovecot-imapd)")
-    root = Path(tempfile.mkdtemp(prefix="mikrobot-e2e-dovecot-"))
-    server = DovecotServer(binary, root)
-    try:
-        server.prepare()
-        server.start()
-        server.check()
-    except Exception as error:
-        server.stop()
-        log = server.log_tail()
-        shutil.rmtree(root, ignore_errors=True)
-        _unavailable(f"could not start a private Dovecot: {error}\n{log}")
-    try:
+    with private_dovecot("mikrobot-e2e-dovecot-") as server:
         yield server
-    finally:
-        server.stop()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 def source_url(server: DovecotServer, user: Account) -> str:
@@ -368,11 +350,20 @@ def all_done(deployment: Deployment, count: int) -> bool:
     )
 
 
+def wait_for_filed(bot: Bot, deployment: Deployment, at_least: int) -> None:
+    """Until the bot has filed `at_least` mails: the moment to disturb it mid-run."""
+    wait_until(
+        lambda: sum(deployment.mails_per_message_id().values()) >= at_least,
+        20,
+        f"the first {at_least} mails to be filed",
+        detail=bot.log_tail,
+    )
+
+
 def run_to_completion(bot: Bot, deployment: Deployment, count: int, timeout: float) -> None:
     """Starts `bot` (unless running), waits until all `count` mails are done, SIGTERMs it."""
     if not bot.running:
         bot.start()
-    bot.wait_ready()
     wait_until(
         lambda: all_done(deployment, count) or not bot.running,
         timeout,

@@ -24,6 +24,7 @@ from tests.e2e.conftest import (
     message_id,
     run_to_completion,
     source_url,
+    wait_for_filed,
     wait_until,
 )
 from tests.sources.dovecot import Account, DovecotServer
@@ -64,7 +65,6 @@ def test_sigkill_at_random_points_loses_nothing_and_resends_only_replies_caught_
     while kills < MAX_KILLS and not all_done(deployment, KILL_MAILS):
         arrived_before = recorder.reply_ids()
         bot.start()
-        bot.wait_ready()
         time.sleep(rng.uniform(0.0, 2.0))
         bot.kill()
         kills += 1
@@ -112,13 +112,7 @@ def test_dovecot_stopped_and_started_mid_run_the_bot_reconnects_and_finishes(
     append_all(own_dovecot, account, [applicant_mail(n) for n in range(first)])
     bot = start_bot(source_url(own_dovecot, account), port, idle="true")
     bot.start()
-    bot.wait_ready()
-    wait_until(
-        lambda: sum(deployment.mails_per_message_id().values()) >= 10,
-        20,
-        "the first mails to be filed",
-        detail=bot.log_tail,
-    )
+    wait_for_filed(bot, deployment, at_least=10)
     own_dovecot.stop()
     filed_when_stopped = sum(deployment.mails_per_message_id().values())
     time.sleep(2.0)
@@ -151,7 +145,6 @@ def test_smtp_refusing_with_451_for_a_while_delays_every_reply_but_delivers_it_o
     append_all(dovecot, account, [applicant_mail(n) for n in range(count)])
     bot = start_bot(source_url(dovecot, account), port, idle="true")
     bot.start()
-    bot.wait_ready()
     wait_until(
         lambda: "not sent yet" in bot.log_text() or not bot.running,
         40,
@@ -186,13 +179,7 @@ def test_database_locked_for_two_seconds_mid_run_stalls_filing_without_losing_or
     append_all(dovecot, account, [applicant_mail(n) for n in range(count)])
     bot = start_bot(source_url(dovecot, account), port, idle="true")
     bot.start()
-    bot.wait_ready()
-    wait_until(
-        lambda: sum(deployment.mails_per_message_id().values()) >= 10,
-        20,
-        "the first mails to be filed",
-        detail=bot.log_tail,
-    )
+    wait_for_filed(bot, deployment, at_least=10)
     with contextlib.closing(
         sqlite3.connect(deployment.database, timeout=10, isolation_level=None)
     ) as locker:
@@ -227,7 +214,6 @@ def test_sigterm_while_the_relay_refuses_exits_cleanly_and_the_next_run_sends_th
     append_all(dovecot, account, [applicant_mail(n) for n in range(count)])
     bot = start_bot(source_url(dovecot, account), port, idle="true")
     bot.start()
-    bot.wait_ready()
     wait_until(lambda: recorder.refused >= 1, 20, "the first refused reply", detail=bot.log_tail)
     started = time.monotonic()
     assert bot.terminate(timeout=30) == 0, bot.log_tail()

@@ -47,7 +47,6 @@ def test_appended_mail_is_filed_moved_and_answered_in_its_thread_then_sigterm_ex
         wait_timeout="60",
     )
     bot.start()
-    bot.wait_ready()
     time.sleep(1.0)  # past its first fetch of the empty inbox, into the wait under test
     assert bot.running, bot.log_tail()
 

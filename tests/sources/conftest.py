@@ -7,6 +7,7 @@ into a silently green build.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -29,14 +30,18 @@ def _unavailable(reason: str) -> NoReturn:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
-def dovecot() -> Iterator[DovecotServer]:
+@contextlib.contextmanager
+def private_dovecot(prefix: str) -> Iterator[DovecotServer]:
+    """A started, checked Dovecot of its own, stopped and removed afterwards.
+
+    Fails under CI=true and skips elsewhere when Dovecot cannot be had.
+    """
     binary = find_dovecot()
     if binary is None:
         _unavailable("dovecot not installed (Debian: dovecot-imapd)")
     # Not pytest's tmp_path: its parents are private to this user, and Dovecot's mail
     # processes run as an unprivileged user when the tests run as root.
-    root = Path(tempfile.mkdtemp(prefix="mikrobot-dovecot-"))
+    root = Path(tempfile.mkdtemp(prefix=prefix))
     server = DovecotServer(binary, root)
     try:
         server.prepare()
@@ -52,6 +57,12 @@ def dovecot() -> Iterator[DovecotServer]:
     finally:
         server.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def dovecot() -> Iterator[DovecotServer]:
+    with private_dovecot("mikrobot-dovecot-") as server:
+        yield server
 
 
 @pytest.fixture
