@@ -26,7 +26,8 @@ from bot.verdict import (
     ReplyAction,
     Verdict,
 )
-from parsers.attachments import AttachmentText, ExtractionLimits, extract_attachment
+from parsers.attachments import AttachmentText, ExtractionLimits
+from parsers.attachments.isolation import read_attachment
 from parsers.fields import (
     DELETED_WORDS,
     SIGNED_WORDS,
@@ -75,7 +76,7 @@ def read_mail(raw: bytes, context: TriageContext) -> ReadMail:
     """Stages 1–3: parse, extract attachment text, judge each attachment's kind."""
     mail = parse_mail(raw, context.mail_limits)
     attachments = tuple(
-        extract_attachment(a.filename, a.content_type, a.payload, context.extraction_limits)
+        read_attachment(a, context.extraction_limits)
         for a in mail.attachments[: context.max_attachments]
     )
     mail_words = "\n".join((mail.subject, mail.text.new, mail.text.forwarded))

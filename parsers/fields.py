@@ -71,6 +71,8 @@ def normalize_case_reference(year: str, sequence: str) -> str | None:
         if not year.startswith(("19", "20")):
             return None
         year = year[2:]
+    elif len(year) not in (1, 2):  # a three-digit or longer "year" is no year
+        return None
     number = int(sequence)
     if number == 0 or number > 99_999:
         return None

@@ -10,7 +10,10 @@ same verdict), and it has no notion of Outlook's winmail.dat.
 
 from __future__ import annotations
 
+import base64
+import codecs
 import email
+import email.parser
 import email.policy
 import mimetypes
 import re
@@ -36,6 +39,10 @@ class MailLimits:
     max_headers: int = 2_000
     max_header_chars: int = 20_000
     max_body_chars: int = 500_000
+    max_attachments: int = 200
+    max_mail_bytes: int = 50_000_000
+    """A larger mail is parsed up to here: its text comes first, a cut attachment shows as
+    damaged, and a defect says so."""
 
 
 _ADDRESS_HEADERS = ("to", "cc")
@@ -43,6 +50,12 @@ _LATIN1_LABELS = {"iso-8859-1", "iso8859-1", "latin-1", "latin1", "l1", "us-asci
 _UNSAFE_NAME_CHARS = re.compile(r"[\x00-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _WINDOWS_RESERVED = re.compile(r"^(?:con|prn|aux|nul|com\d|lpt\d)(?:\..*)?$", re.IGNORECASE)
 _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
+_NOT_BASE64 = re.compile(r"[^A-Za-z0-9+/]")
+_NOT_TEXT_CODECS = frozenset(
+    {"unicode_escape", "raw_unicode_escape", "utf_7", "punycode", "idna", "undefined"}
+)
+"""Codecs Python accepts as labels that no mail body is written in: a label naming one lies."""
+_WIDE_CODECS = ("utf_16", "utf_32")
 
 
 def decode_text(data: bytes, charset: str | None) -> str:
@@ -54,16 +67,26 @@ def decode_text(data: bytes, charset: str | None) -> str:
     """
     if not data.isascii():
         try:
-            return data.decode("utf-8")
+            return _text(data.decode("utf-8"))
         except UnicodeDecodeError:
             pass
     label = (charset or "").strip().strip('"').lower()
     if label in _LATIN1_LABELS or not label:
-        return data.decode("cp1252", errors="replace")
+        return _text(data.decode("cp1252", errors="replace"))
     try:
-        return data.decode(label)
+        codec = codecs.lookup(label).name.replace("-", "_")
+        # UTF-16/32 text (of any script mail is written in) is full of zero bytes.
+        wide_lie = codec.startswith(_WIDE_CODECS) and data.count(0) * 4 < len(data)
+        if codec in _NOT_TEXT_CODECS or wide_lie:
+            raise LookupError(f"{label} is not what mail text is written in")
+        return _text(data.decode(label))
     except (LookupError, ValueError):
-        return data.decode("cp1252", errors="replace")
+        return _text(data.decode("cp1252", errors="replace"))
+
+
+def _text(decoded: str) -> str:
+    """NUL is never mail text, and databases refuse it in text columns."""
+    return decoded.replace("\x00", "")
 
 
 def safe_filename(raw: str | None, index: int, content_type: str) -> str:
@@ -81,6 +104,14 @@ def safe_filename(raw: str | None, index: int, content_type: str) -> str:
 
 
 @dataclass
+class _Counts:
+    """Totals over the whole mail, shared by the walks of forwarded mails inside it."""
+
+    parts: int = 0
+    attachments: int = 0
+
+
+@dataclass
 class _Walk:
     """Mutable state of one walk over the MIME tree (local to `parse_mail`)."""
 
@@ -91,14 +122,52 @@ class _Walk:
     quoted: list[str] = field(default_factory=list)
     attachments: list[RawAttachment] = field(default_factory=list)
     defects: list[str] = field(default_factory=list)
-    parts_seen: int = 0
+    counts: _Counts = field(default_factory=_Counts)
+
+    def attachment_room(self) -> bool:
+        if self.counts.attachments < self.limits.max_attachments:
+            return True
+        if self.counts.attachments == self.limits.max_attachments:
+            self.counts.attachments += 1  # say it once
+            self.defects.append(
+                f"more than {self.limits.max_attachments} attachments: the rest skipped"
+            )
+        return False
+
+    def take(self, *attachments: RawAttachment) -> None:
+        self.attachments.extend(attachments)
+        self.counts.attachments += len(attachments)
 
 
 def parse_mail(raw: bytes, limits: MailLimits | None = None) -> ParsedMail:
-    """Parse RFC 5322 bytes. Never raises on malformed mail: damage lands in `defects`."""
+    """Parse RFC 5322 bytes. Never raises on malformed mail: damage lands in `defects`.
+
+    A mail the MIME parser cannot take at all (nesting past Python's recursion limit, say)
+    keeps its headers; if even those fail, it is an empty mail with the reason as a defect.
+    """
     limits = limits or MailLimits()
+    cut: list[str] = []
+    if len(raw) > limits.max_mail_bytes:
+        cut.append(
+            f"mail of {len(raw) / 1e6:.1f} MB is over the {limits.max_mail_bytes / 1e6:g} MB"
+            " limit: only its start was read"
+        )
+        raw = raw[: limits.max_mail_bytes]
+    try:
+        return _parse(raw, limits, cut)
+    except Exception as error:  # the stdlib parser or the walk gave up: keep what we can
+        reason = f"MIME structure unreadable ({type(error).__name__}): body skipped"
+    try:
+        message = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
+        return _assemble(message, _Walk(limits=limits, defects=[*cut, reason]), MailText(new=""))
+    except Exception as error:
+        reason = f"{reason}; headers unreadable ({type(error).__name__})"
+    return _assemble(Message(), _Walk(limits, defects=[*cut, reason]), MailText(""))
+
+
+def _parse(raw: bytes, limits: MailLimits, defects: list[str]) -> ParsedMail:
     message = email.message_from_bytes(raw, policy=email.policy.compat32)
-    walk = _Walk(limits=limits)
+    walk = _Walk(limits=limits, defects=list(defects))
     _walk_part(message, walk, depth=0, origin="mail")
 
     html_only = not walk.plain and bool(walk.html)
@@ -114,17 +183,20 @@ def parse_mail(raw: bytes, limits: MailLimits | None = None) -> ParsedMail:
         signature=split.signature,
         html_only=html_only,
     )
+    return _assemble(message, walk, text)
 
+
+def _assemble(message: Message, walk: _Walk, text: MailText) -> ParsedMail:
     headers = _decoded_headers(message, walk)
     return ParsedMail(
-        message_id=_first_message_id(_header(message, "message-id")),
-        subject=_header(message, "subject"),
+        message_id=_first_message_id(_header(message, "message-id", walk.limits)),
+        subject=_header(message, "subject", walk.limits),
         sender=_first_address(message, "from", walk),
         recipients=tuple(a for name in _ADDRESS_HEADERS for a in _addresses(message, name, walk)),
         reply_to=tuple(_addresses(message, "reply-to", walk)),
         date=_date(message, walk),
-        in_reply_to=_first_message_id(_header(message, "in-reply-to")),
-        references=tuple(_MESSAGE_ID.findall(_header(message, "references"))),
+        in_reply_to=_first_message_id(_header(message, "in-reply-to", walk.limits)),
+        references=tuple(_MESSAGE_ID.findall(_header(message, "references", walk.limits))),
         headers=headers,
         content_type=message.get_content_type(),
         text=text,
@@ -136,9 +208,9 @@ def parse_mail(raw: bytes, limits: MailLimits | None = None) -> ParsedMail:
 def _walk_part(
     part: Message, walk: _Walk, depth: int, origin: str, in_report: bool = False
 ) -> None:
-    walk.parts_seen += 1
-    if walk.parts_seen > walk.limits.max_parts:
-        if walk.parts_seen == walk.limits.max_parts + 1:
+    walk.counts.parts += 1
+    if walk.counts.parts > walk.limits.max_parts:
+        if walk.counts.parts == walk.limits.max_parts + 1:
             walk.defects.append(f"more than {walk.limits.max_parts} MIME parts: the rest skipped")
         return
     if depth > walk.limits.max_depth:
@@ -173,13 +245,12 @@ def _walk_forwarded(part: Message, walk: _Walk, depth: int, quoted_back: bool) -
     inner = inner_parts[0]
     if not isinstance(inner, Message):
         return
-    inner_walk = _Walk(limits=walk.limits, parts_seen=walk.parts_seen)
+    inner_walk = _Walk(limits=walk.limits, counts=walk.counts)
     _walk_part(inner, inner_walk, depth + 1, "forwarded")
-    walk.parts_seen = inner_walk.parts_seen
     heading = "\n".join(
-        f"{label}: {_header(inner, name)}"
+        f"{label}: {_header(inner, name, walk.limits)}"
         for label, name in (("From", "from"), ("Date", "date"), ("Subject", "subject"))
-        if _header(inner, name)
+        if _header(inner, name, walk.limits)
     )
     body = "\n\n".join(inner_walk.plain) or "\n\n".join(map(html_to_text, inner_walk.html))
     text = "\n".join(p for p in (heading, body, *inner_walk.forwarded) if p)
@@ -198,6 +269,8 @@ def _take_leaf(part: Message, walk: _Walk, origin: str) -> None:
     )
     try:
         payload = part.get_payload(decode=True)
+        if part.get("content-transfer-encoding", "").strip().lower() == "base64":
+            payload = _lenient_base64(part.get_payload(), payload)
     except Exception as error:  # compat32 decoders raise on some damaged payloads
         walk.defects.append(f"undecodable part {content_type}: {error}")
         return
@@ -210,12 +283,14 @@ def _take_leaf(part: Message, walk: _Walk, origin: str) -> None:
     if content_type in ("message/delivery-status", "text/rfc822-headers"):
         walk.quoted.append(decode_text(data, part.get_content_charset()))
         return
+    if not walk.attachment_room():
+        return
     index = len(walk.attachments) + 1
     filename = safe_filename(raw_name, index, content_type)
     is_tnef = content_type == "application/ms-tnef" or filename.lower() == "winmail.dat"
     if is_tnef and _unpack_tnef(data, walk):
         return
-    walk.attachments.append(
+    walk.take(
         RawAttachment(
             filename=filename,
             content_type=content_type,
@@ -224,6 +299,26 @@ def _take_leaf(part: Message, walk: _Walk, origin: str) -> None:
             origin=origin,
         )
     )
+
+
+def _lenient_base64(encoded: object, decoded: object) -> object:
+    """Base64 as mail clients really write it: stray characters skipped, padding optional.
+
+    When junk makes the length wrong the stdlib gives up on the whole part and hands back
+    the encoded text (`decoded`); then skipping what is not in the alphabet keeps every
+    intact quantum. Otherwise the stdlib's result stands.
+    """
+    text = encoded if isinstance(encoded, str) else ""
+    undecoded = b"".join(text.encode("utf-8", "surrogateescape").splitlines())
+    if decoded != undecoded or not text.strip():
+        return decoded
+    alphabet = _NOT_BASE64.sub("", text)
+    usable = len(alphabet) - len(alphabet) % 4
+    tail = alphabet[usable:]
+    body = base64.b64decode(alphabet[:usable]) if usable else b""
+    if len(tail) >= 2:  # a last quantum without its padding
+        body += base64.b64decode(tail + "=" * (4 - len(tail)))
+    return body
 
 
 def _unpack_tnef(data: bytes, walk: _Walk) -> bool:
@@ -242,36 +337,49 @@ def _unpack_tnef(data: bytes, walk: _Walk) -> bool:
     except Exception as error:  # tnefparse raises bare exceptions on corrupt input
         walk.defects.append(f"winmail.dat could not be unpacked: {error}")
         return False
-    walk.attachments.extend(found)
+    walk.take(*found)
     return True
 
 
 def _header_text(value: object) -> str:
-    """A header value as text: raw 8-bit bytes decoded like a body, then RFC 2047 words."""
-    if isinstance(value, Header):
-        # compat32 wraps raw 8-bit header bytes as an "unknown-8bit" Header.
-        chunks = decode_header(value)
-        return "".join(
-            decode_text(chunk, None if charset in (None, "unknown-8bit") else charset)
-            if isinstance(chunk, bytes)
-            else chunk
-            for chunk, charset in chunks
-        )
-    text = str(value)
-    if not text.isascii():
-        raw = text.encode("utf-8", "surrogateescape")
-        text = decode_text(raw, None)
+    """A header value as text: raw 8-bit bytes decoded like a body, then RFC 2047 words.
+
+    Encoded words are decoded by `decode_text` too, so a charset label that lies or that no
+    one writes mail in (`=?utf-16?…`, `=?unicode-escape?…`) cannot turn a subject to noise.
+    """
+    if not isinstance(value, Header):
+        text = str(value)
+        if not text.isascii():
+            # compat32 keeps undeclared 8-bit header bytes as surrogate escapes.
+            text = decode_text(text.encode("utf-8", "surrogateescape"), None)
+        if "=?" not in text:
+            return _text(text)
+        value = text
     try:
-        return str(decode_header_part(text))
-    except Exception:
-        return text
+        chunks = decode_header(value)
+    except Exception:  # a malformed encoded word: mail-parser's lenient decoder
+        return _text(str(decode_header_part(str(value))))
+    return "".join(
+        decode_text(chunk, None if charset in (None, "unknown-8bit") else charset)
+        if isinstance(chunk, bytes)
+        else _text(chunk)
+        for chunk, charset in chunks
+    )
 
 
-def _header(message: Message, name: str) -> str:
+def _header(message: Message, name: str, limits: MailLimits) -> str:
     value = message.get(name)
     if value is None:
         return ""
-    return re.sub(r"\s+", " ", _header_text(value)).strip()
+    text = _header_text(_clip(value, limits.max_header_chars))[: limits.max_header_chars]
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _clip(value: object, max_chars: int) -> object:
+    """A raw header value cut before decoding (encoded words at most quadruple the length)."""
+    if isinstance(value, str) and len(value) > 4 * max_chars:
+        return value[: 4 * max_chars]
+    return value
 
 
 def _decoded_headers(message: Message, walk: _Walk) -> tuple[tuple[str, str], ...]:
@@ -281,7 +389,7 @@ def _decoded_headers(message: Message, walk: _Walk) -> tuple[tuple[str, str], ..
         items = items[: walk.limits.max_headers]
     decoded = []
     for key, value in items:
-        text = _header_text(value)
+        text = _header_text(_clip(value, walk.limits.max_header_chars))
         if len(text) > walk.limits.max_header_chars:
             walk.defects.append(f"header {key} longer than {walk.limits.max_header_chars} chars")
             text = text[: walk.limits.max_header_chars]
@@ -293,7 +401,8 @@ def _addresses(message: Message, name: str, walk: _Walk) -> list[Address]:
     found: list[Address] = []
     for value in message.get_all(name) or []:
         try:
-            raw = _header_text(value)[: walk.limits.max_header_chars]
+            raw = _header_text(_clip(value, walk.limits.max_header_chars))
+            raw = raw[: walk.limits.max_header_chars]
             pairs = get_addresses(raw, decode_names=True)
         except Exception as error:
             walk.defects.append(f"unreadable {name} header: {error}")
@@ -308,7 +417,7 @@ def _first_address(message: Message, name: str, walk: _Walk) -> Address | None:
 
 
 def _date(message: Message, walk: _Walk) -> datetime | None:
-    raw = _header(message, "date")
+    raw = _header(message, "date", walk.limits)
     if not raw:
         return None
     try:

@@ -258,3 +258,50 @@ def test_vaar_ref_in_ssbs_quoted_letter_is_ssbs_case_reference() -> None:
 )
 def test_archive_case_and_decision_labels_name_the_case(text: str) -> None:
     assert find_case_reference(one(text)) is not None
+
+
+@given(
+    year=st.integers(min_value=0, max_value=99),
+    sequence=st.integers(min_value=1, max_value=99_999),
+    spacing=st.sampled_from(["/", " / ", "/ ", " /"]),
+    label=st.sampled_from(["Deres ref.:", "Saksnummer", "case no.", "Dykkar ref:", "Sak"]),
+    noise=st.text(alphabet=st.characters(blacklist_categories=("Nd",)), max_size=40),
+)
+def test_case_reference_normalization_ignores_spacing_and_surrounding_words(
+    year: int, sequence: int, spacing: str, label: str, noise: str
+) -> None:
+    text = f"{noise}\n{label} {year:02d}{spacing}{sequence}\n{noise}"
+    assert find_case_reference(one(text)) == f"{year:02d}/{sequence:05d}"
+
+
+@given(
+    year=st.text("0123456789", min_size=1, max_size=6),
+    sequence=st.text("0123456789", min_size=1, max_size=8),
+)
+def test_case_reference_normalization_of_any_digit_runs_is_none_or_contract_shaped(
+    year: str, sequence: str
+) -> None:
+    result = normalize_case_reference(year, sequence)
+    assert result is None or (len(result) == 8 and result[2] == "/")
+
+
+@given(
+    first_eight=st.from_regex(r"[89]\d{7}", fullmatch=True),
+    layout=st.sampled_from(
+        ["{a}{b}{c}", "{a} {b} {c}", "NO {a}{b}{c} MVA", "{a}\u00a0{b}\u00a0{c}"]
+    ),
+)
+def test_organization_number_normalizes_from_every_common_layout(
+    first_eight: str, layout: str
+) -> None:
+    number = _with_check_digit(first_eight)
+    if number is None:
+        return
+    written = layout.format(a=number[:3], b=number[3:6], c=number[6:])
+    assert find_organization_number(one(f"Org.nr.: {written}")) == number
+
+
+@given(st.text(max_size=300))
+def test_organization_number_search_returns_only_valid_nine_digit_numbers(text: str) -> None:
+    found = find_organization_number(one(text))
+    assert found is None or (len(found) == 9 and is_valid_organization_number(found))

@@ -269,3 +269,81 @@ def test_real_mail_with_bytes_overwritten_still_parses(edits: list[tuple[int, by
         raw[offset : offset + len(replacement)] = replacement
     mail = parse_mail(bytes(raw))
     assert isinstance(mail.text.new, str)
+
+
+_HEADER_TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=80)
+_CHARSETS = st.sampled_from(
+    ["utf-8", "iso-8859-1", "windows-1252", "utf-16", "utf-7", "unicode-escape", "x-bogus", ""]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    raw=_HEADER_TEXT,
+    index=st.integers(1, 9_999),
+    content_type=st.sampled_from(["application/pdf", "text/plain", "x/unknown"]),
+)
+def test_safe_filename_never_has_a_path_control_or_bidi_character(
+    raw: str, index: int, content_type: str
+) -> None:
+    name = safe_filename(raw, index, content_type)
+    assert name and len(name) <= 200
+    assert "/" not in name and "\\" not in name and not name.startswith(".")
+    assert not any(
+        ord(c) < 32 or c in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069" for c in name
+    )
+    assert safe_filename(name, index, content_type) == name  # already safe stays as it is
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.binary(max_size=300), charset=_CHARSETS)
+def test_any_bytes_under_any_charset_label_decode_to_text_without_nul(
+    data: bytes, charset: str
+) -> None:
+    text = decode_text(data, charset or None)
+    assert isinstance(text, str) and "\x00" not in text
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    subject=_HEADER_TEXT,
+    body=st.text(max_size=400),
+    charset=_CHARSETS,
+    names=st.lists(_HEADER_TEXT, max_size=4),
+)
+def test_generated_mail_with_any_text_charset_and_names_parses_to_safe_values(
+    subject: str, body: str, charset: str, names: list[str]
+) -> None:
+    from email.header import Header
+
+    encoded_subject = Header(subject, "utf-8").encode() if subject else ""
+    parts = [
+        f"Content-Type: text/plain; charset={charset or 'utf-8'}\r\n\r\n".encode()
+        + body.encode("utf-8", "surrogatepass")
+    ]
+    for name in names:
+        parts.append(
+            b"Content-Type: application/octet-stream\r\nContent-Disposition: attachment; filename*=utf-8''"
+            + __import__("urllib.parse").parse.quote(name).encode()
+            + b"\r\n\r\ndata"
+        )
+    raw = (
+        (
+            f"From: a@example.no\r\nSubject: {encoded_subject}\r\nMIME-Version: 1.0\r\n"
+            'Content-Type: multipart/mixed; boundary="b"\r\n\r\n'
+        ).encode()
+        + b"".join(b"--b\r\n" + part + b"\r\n" for part in parts)
+        + b"--b--\r\n"
+    )
+    mail = parse_mail(raw)
+    assert "\x00" not in mail.subject + mail.text.new
+    assert len(mail.attachments) == len(names)
+    assert all("/" not in a.filename and a.filename for a in mail.attachments)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=600))
+def test_split_body_loses_no_line_of_the_new_text_or_history(body: str) -> None:
+    split = split_body(body)
+    for part in (split.new, split.quoted, split.forwarded, split.signature):
+        assert part.strip() == "" or part.strip() in body.replace("\r\n", "\n").replace("\r", "\n")

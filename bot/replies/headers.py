@@ -37,6 +37,7 @@ _LABEL = r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)"
 _HOSTNAME = re.compile(rf"{_LABEL}(?:\.{_LABEL})*\.(?:[A-Za-z]{{2,63}}|xn--[A-Za-z0-9-]{{1,59}})")
 _MESSAGE_ID = re.compile(r"<[\x21-\x3b\x3d\x3f-\x7e]+>")
 """`<…>` around printable ASCII other than `<`, `>` and space."""
+_ADDRESS_LIKE = re.compile(r"[^\s<>,;:\"()\[\]\\]+@[^\s<>,;:\"()\[\]\\]+")
 
 
 def printable(text: str) -> str:
@@ -128,6 +129,16 @@ def plain_address(email: str) -> str | None:
     if checked.addr_spec != address or parseaddr(address) != ("", address):
         return None
     return address
+
+
+def addresses_named(values: Iterable[str]) -> frozenset[str]:
+    """Every distinct `x@y` that stands anywhere in the header values, lowercased.
+
+    Counted on the decoded text on purpose, display names included: an address hidden in
+    an encoded-word name (`=?utf-8?q?evil=40x.no=2C_?= <kari@…>` decodes to a comma
+    list) or in a quoted one (`"evil@x.no, Kari" <kari@…>`) counts as a second address.
+    """
+    return frozenset(match.lower() for value in values for match in _ADDRESS_LIKE.findall(value))
 
 
 def own_address(from_address: str) -> HeaderAddress:

@@ -5,10 +5,11 @@ and category from the closed set in `templates/`, renders it in the reply's lang
 with variables taken only from the verdict (category, case reference, missing codes)
 and the ticket reference — never from the mail's text — and wraps the text in an
 RFC 3834 auto-reply: threaded (`In-Reply-To`, `References`), `Auto-Submitted:
-auto-replied`, a Message-ID of the bot's own domain, addressed to the mail's Reply-To
-or From and to nobody else, without attachments. Every header value that came from the
-mail goes through `bot.replies.headers`, and the finished message is parsed back and
-checked before it is handed out. It sends nothing.
+auto-replied`, a Message-ID of the bot's own domain, addressed to the mail's From and
+to nobody else (never Reply-To, never an address from the body: see `_recipient`),
+without attachments. Every header value that came from the mail goes through
+`bot.replies.headers`, and the finished message is parsed back and checked before it is
+handed out. It sends nothing.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import Final
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 
 from bot.replies.headers import (
+    addresses_named,
     clean_message_id,
     clean_subject,
     encoded_subject,
@@ -284,7 +286,17 @@ def render_preview(
 def _recipient(
     verdict: Verdict, mail: ParsedMail, own: str, message_id_domain: str
 ) -> str | NoReply:
-    """The one address a reply may go to: Reply-To, else From. Never one from the body."""
+    """The one address a reply may go to: the mail's From. Never Reply-To, never the body.
+
+    Why not Reply-To, which RFC 5322 says a reply should go to: nothing vouches for it.
+    SSB's mail gateway checks the From domain (SPF, DKIM and DMARC align on From), but a
+    Reply-To is whatever the writer typed, so a forger could send one mail with
+    `Reply-To: victim@…` and have SSB's own server mail the victim. SSB's applicants
+    write from their own address, so From loses nothing for them; a person who really
+    wants the answer elsewhere says so, and a caseworker reads it. The From header must
+    name exactly one address (display names included, see `addresses_named`): a list,
+    a second From, or an address hidden in an encoded name gets no automatic reply.
+    """
     if verdict.reply.action is ReplyAction.NONE:
         return NoReply("the verdict's action is none")
     if verdict.auto_generated:
@@ -295,13 +307,11 @@ def _recipient(
         return NoReply("the mail comes from the bot's own address")
     if (mail.message_id or "").lower().endswith(f"@{message_id_domain.lower()}>"):
         return NoReply("the mail carries a Message-ID of the bot's own domain")
-    target = mail.reply_to[0] if mail.reply_to else mail.sender
-    address = plain_address(target.email.strip())
-    header = "Reply-To" if mail.reply_to else "From"
+    if len(addresses_named(value for name, value in mail.headers if name.lower() == "from")) > 1:
+        return NoReply("the From header names more than one address")
+    address = plain_address(mail.sender.email.strip())
     if address is None:
-        return NoReply(f"the {header} address is not one plain, valid address")
-    if address.lower() == own:
-        return NoReply(f"the {header} address is the bot's own")
+        return NoReply("the From address is not one plain, valid address")
     return address
 
 

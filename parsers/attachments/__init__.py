@@ -28,6 +28,12 @@ class ExtractionLimits:
     """Pages of a scan (PDF without text, or an image) read by OCR; 0 turns OCR off."""
     ocr_languages: str = "nor+eng"
     ocr_dpi: int = 200
+    isolate: bool = False
+    """Run extraction in a killable worker process (`isolation.py`); the bot turns this on."""
+    max_memory_mb: int = 1024
+    """Address-space limit of an isolated worker: a bomb that needs more kills only it."""
+    kill_after_seconds: float = 30.0
+    """Wall-clock limit of an isolated extraction; `max_seconds` is the polite one inside."""
 
 
 @dataclass(frozen=True)

@@ -7,14 +7,13 @@ MIKROBOT_SHARED_CORPORA points). Without them a developer's run skips those test
 
 from __future__ import annotations
 
-import io
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import shared_corpora_dir
+from tests.hostile.inputs import pdf_from_objects, zip_bytes
 
 CORPUS_SUFFIXES = (".pdf", ".docx", ".xlsx", ".xlsm")
 
@@ -70,21 +69,7 @@ def make_text_pdf() -> Callable[..., bytes]:
 @pytest.fixture
 def make_zip() -> Callable[[dict[str, bytes | int]], bytes]:
     """A zip in memory; an int value means that many zero bytes, deflated (a bomb)."""
-
-    def make(members: dict[str, bytes | int]) -> bytes:
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-            for name, content in members.items():
-                if isinstance(content, bytes):
-                    archive.writestr(name, content)
-                    continue
-                with archive.open(name, "w") as member:
-                    chunk = bytes(1 << 20)
-                    for _ in range(content >> 20):
-                        member.write(chunk)
-        return buffer.getvalue()
-
-    return make
+    return zip_bytes
 
 
 def _pdf_text_string(text: str) -> bytes:
@@ -115,18 +100,6 @@ def make_form_pdf() -> Callable[[], bytes]:
             b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
             b"<< /FT /Tx /T (navn) /Parent 5 0 R /V (Kari Nordmann) " + widget + b" >>",
         ]
-        out = bytearray(b"%PDF-1.7\n")
-        offsets = []
-        for number, body in enumerate(objects, 1):
-            offsets.append(len(out))
-            out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-        xref = len(out)
-        out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-        out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-        out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-            len(objects) + 1,
-            xref,
-        )
-        return bytes(out)
+        return pdf_from_objects(objects)
 
     return make

@@ -82,15 +82,15 @@ def test_every_reply_has_its_own_message_id() -> None:
     assert first["Message-ID"] != second["Message-ID"]
 
 
-def test_the_reply_goes_to_reply_to_when_the_mail_has_one() -> None:
+def test_the_reply_goes_to_from_even_when_the_mail_has_a_reply_to() -> None:
     mail = parsed(headers={"Reply-To": "Saksarkiv <postmottak@bergen.kommune.no>"})
-    assert received(render(verdict(mail), mail))["To"] == "postmottak@bergen.kommune.no"
+    assert received(render(verdict(mail), mail))["To"] == "kari.nordmann@bergen.kommune.no"
 
 
 def test_the_reply_goes_to_one_address_only_even_when_reply_to_names_several() -> None:
     mail = parsed(headers={"Reply-To": "a@bergen.kommune.no, b@bergen.kommune.no"})
     reply = received(render(verdict(mail), mail))
-    assert [a.addr_spec for a in reply["To"].addresses] == ["a@bergen.kommune.no"]
+    assert [a.addr_spec for a in reply["To"].addresses] == ["kari.nordmann@bergen.kommune.no"]
     assert "Cc" not in reply and "Bcc" not in reply
 
 
@@ -155,7 +155,7 @@ def test_mail_from_the_bot_itself_gets_no_reply() -> None:
     assert render(verdict(mail), mail) is None
 
 
-def test_a_reply_to_pointing_at_the_bot_gets_no_reply() -> None:
+def test_a_reply_to_pointing_at_the_bot_is_ignored_like_any_reply_to() -> None:
     mail = parsed(headers={"Reply-To": "mikrodata@ssb.no"})
     planned = plan_reply(
         verdict(mail),
@@ -165,7 +165,8 @@ def test_a_reply_to_pointing_at_the_bot_gets_no_reply() -> None:
         message_id_domain=DOMAIN,
         now=NOW,
     )
-    assert planned == NoReply("the Reply-To address is the bot's own")
+    assert not isinstance(planned, NoReply)
+    assert received(planned)["To"] == "kari.nordmann@bergen.kommune.no"
 
 
 def test_mail_carrying_a_message_id_of_the_bots_domain_gets_no_reply() -> None:
@@ -201,8 +202,6 @@ def test_mail_without_a_sender_gets_no_reply() -> None:
 )
 def test_a_malformed_or_smuggling_address_gets_no_reply(email: str) -> None:
     mail = dataclasses.replace(parsed(), sender=Address("Kari", email))
-    assert render(verdict(mail), mail) is None
-    mail = dataclasses.replace(parsed(), reply_to=(Address("Kari", email),))
     assert render(verdict(mail), mail) is None
 
 
@@ -268,8 +267,8 @@ def test_a_malicious_subject_from_the_wire_is_neutralised_end_to_end() -> None:
 def test_a_display_name_with_line_breaks_does_not_reach_the_headers() -> None:
     raw = make_mail("Hei").replace(
         b"From: Kari Nordmann <kari.nordmann@bergen.kommune.no>",
-        b'From: "=?utf-8?q?Kari=0D=0ABcc:_evil@x.no?=" <kari.nordmann@bergen.kommune.no>',
-    )
+        b'From: "=?utf-8?q?Kari=0D=0ABcc:_evil?=" <kari.nordmann@bergen.kommune.no>',
+    )  # a name naming a second address gets no reply at all (tests/test_reply_abuse.py)
     mail = parse_mail(raw)
     assert mail.sender is not None and "\r\nBcc" in mail.sender.name
     reply = render(verdict(mail), mail)
