@@ -6,10 +6,11 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
 # Debian packages: Tesseract OCR (with Norwegian) for scanned PDFs; Dovecot, the real IMAP
-# server the integration tests start on a loopback port.
-APT_PACKAGES := tesseract-ocr tesseract-ocr-nor dovecot-imapd
+# server the integration tests start on a loopback port; Chromium, the browser the web
+# tests drive with Playwright (it never downloads a browser of its own).
+APT_PACKAGES := tesseract-ocr tesseract-ocr-nor dovecot-imapd chromium
 
-.PHONY: install system-packages lint typecheck test demo model fixtures evaluate clean
+.PHONY: install system-packages lint typecheck test demo model fixtures evaluate clean fuzz bench
 
 # Installs only what is missing; `apt-get update` runs once, before the first install.
 system-packages:
@@ -41,8 +42,10 @@ test: lint typecheck
 # The main job on the embedded default: a Maildir inbox seeded from the fixtures, SQLite,
 # replies written as .eml files. Everything lives under var/demo/ and starts afresh.
 DEMO := var/demo
+# The seeded mail counts as new, not as a backlog from before the first start (reply cut-off).
 DEMO_ENV := MIKROBOT_SOURCE=$(DEMO)/inbox MIKROBOT_DATABASE=sqlite:///$(DEMO)/mikrobot.db \
-	MIKROBOT_SMTP=$(DEMO)/outbox MIKROBOT_RAW_MAIL_DIR=$(DEMO)/mail
+	MIKROBOT_SMTP=$(DEMO)/outbox MIKROBOT_RAW_MAIL_DIR=$(DEMO)/mail \
+	MIKROBOT_REPLY_CUTOFF=2000-01-01T00:00:00Z
 
 demo: install
 	rm -rf $(DEMO)
@@ -63,6 +66,21 @@ model: install
 # The figures in the README: accuracy on the test split the model never saw.
 evaluate: install
 	$(BIN)/mikrobot evaluate --split test
+
+# Fuzz the mail parser with atheris (libFuzzer) for FUZZ_SECONDS; crashes land in var/fuzz/.
+FUZZ_SECONDS ?= 60
+fuzz: install
+	$(PY) -m pip install --quiet -e '.[fuzz]'
+	mkdir -p var/fuzz/corpus
+	$(PY) fuzz/fuzz_mail.py var/fuzz/corpus fixtures/mail -max_total_time=$(FUZZ_SECONDS) \
+	  -max_len=65536 -rss_limit_mb=2048 -timeout=10 -artifact_prefix=var/fuzz/
+
+# Benchmarks (issue #6), not tests: never part of `make test`. Runs against a private Dovecot,
+# aiosmtpd and the PostgreSQL at 127.0.0.1:5432, and writes BENCHMARKS.md and docs/bench-*.png
+# (10–25 min on 2 cores). BENCH_QUICK=1 is a smoke run of a few minutes.
+bench: install
+	$(PY) -m pip install --quiet -e '.[test,bench]'
+	$(PY) -m bench
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

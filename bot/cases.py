@@ -69,3 +69,24 @@ def reply_for_case(verdict: Verdict, state: CaseState) -> Verdict:
     action = ReplyAction.REQUEST_MISSING if state.missing else ReplyAction.ACKNOWLEDGE
     reply = Reply(action, verdict.reply.language, verdict.reply.subject)
     return dataclasses.replace(verdict, category=state.category, missing=state.missing, reply=reply)
+
+
+def limit_to_thread(
+    verdict: Verdict, *, thread_case_reference: str | None, sender_in_thread: bool
+) -> Verdict:
+    """The verdict cut down to what this reply may say: this thread's data, nothing else.
+
+    The case reference is the thread's (the ticket's), not whatever reference the mail's
+    text or quoted history named. A sender who has not written in the thread before (it
+    named someone else's case reference, or answered a reply forwarded to it) hears only
+    a receipt: what the case has or lacks belongs to the applicant, and anybody can type
+    a case reference. A caseworker still reads the mail.
+    """
+    fields = dataclasses.replace(verdict.fields, case_reference=thread_case_reference)
+    limited = dataclasses.replace(verdict, fields=fields)
+    if sender_in_thread or verdict.reply.action is ReplyAction.NONE:
+        return limited
+    receipt = Reply(ReplyAction.ACKNOWLEDGE, verdict.reply.language, verdict.reply.subject)
+    return dataclasses.replace(
+        limited, category=Category.OTHER, missing=(), provided=(), conditions=(), reply=receipt
+    )

@@ -153,13 +153,41 @@ def evaluate(labels: Path, split: str, as_json: bool, errors: int) -> None:
 
 @main.command()
 @click.option("--once", is_flag=True, help="Process what is waiting, deliver replies, and exit.")
-def run(once: bool) -> None:
-    """The service: file every mail as a ticket, move it, and send the replies."""
-    from bot.service import StopOnSignals, open_service
+@click.option(
+    "--workers",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Triage in N worker processes (PostgreSQL); 0: all in this process.",
+)
+def run(once: bool, workers: int) -> None:
+    """The service: file every mail as a ticket, move it, and send the replies.
+
+    Any number of `mikrobot run` processes may share one PostgreSQL database: one fetches
+    each mailbox (the others stand by to take over) and all their workers triage.
+    """
+    from bot.service import StopOnSignals, WorkerPool, open_service, open_source_and_store
 
     stop = StopOnSignals()  # first: a SIGTERM while the model loads is a clean stop too
     logging.getLogger().setLevel(min(logging.getLogger().level, logging.INFO))
     settings = Settings()
+    if settings.metrics_address:
+        from bot.metrics import serve_metrics
+
+        serve_metrics(_open_store(), settings.metrics_address)
+    if workers:
+        if settings.database.startswith("sqlite"):
+            raise click.UsageError("SQLite has one writer: --workers needs a PostgreSQL database")
+        source, store = open_source_and_store(settings)
+        pool = WorkerPool(settings, source, store, workers)
+        stop.attach(pool)
+        try:
+            stats = pool.run(once=once)
+        finally:
+            source.close()
+        summary = f"fetched {stats.fetched} ({stats.duplicates} seen before), "
+        summary += f"{stats.replies_confirmed} replies confirmed by their copy"
+        click.echo(summary, err=True)
+        return
     service = open_service(settings, load_triage_context(settings))
     stop.attach(service)
     progress = _progress_display()
@@ -167,7 +195,7 @@ def run(once: bool) -> None:
         if progress is not None:
             with progress:
                 task = progress.add_task("filing mail", total=None)
-                service.on_filed = lambda _mail, _verdict: progress.advance(task)
+                service.on_filed = lambda _key, _verdict: progress.advance(task)
                 stats = service.run(once=once)
         else:
             stats = service.run(once=once)
@@ -198,6 +226,18 @@ def _open_store() -> Any:
 
     settings = Settings()
     return Store.open(settings.database, settings.raw_mail_dir)
+
+
+@main.command()
+def status() -> None:
+    """Queue, triage, replies and each mailbox's last good fetch (exit 1 if one is stale)."""
+    from bot.metrics import format_status, read_status
+
+    settings = Settings()
+    current = read_status(_open_store())
+    click.echo(format_status(current, stale_after=settings.stale_fetch_after))
+    if not current.mailboxes or current.stale(settings.stale_fetch_after):
+        raise SystemExit(1)
 
 
 @main.group(invoke_without_command=True)
@@ -292,3 +332,122 @@ def reply_preview(ticket_id: int) -> None:
         now=datetime.now(UTC),
     )
     click.echo(preview)
+
+
+@main.command("purge")
+@click.option("--dry-run", is_flag=True, help="Say what would be purged; change nothing.")
+@click.option(
+    "--older-than",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Days since closing (default: the retention_days setting).",
+)
+def purge_command(dry_run: bool, older_than: int | None) -> None:
+    """Delete raw mail, attachments and texts of tickets closed longer than the retention."""
+    from datetime import timedelta
+
+    from bot.store.purge import purge
+
+    days = older_than if older_than is not None else Settings().retention_days
+    report = purge(_open_store(), older_than=timedelta(days=days), dry_run=dry_run)
+    click.echo(report.summary())
+
+
+# --- the caseworkers' web pages (issue #5) ---------------------------------------------
+
+PASSWORD_ENV = "MIKROBOT_USER_PASSWORD"
+
+
+@main.command()
+@click.option("--host", default=None, help="Listen address (default: settings, 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default: settings, 8080).")
+def serve(host: str | None, port: int | None) -> None:
+    """The caseworkers' and admins' web pages on the ticket store."""
+    import uvicorn
+
+    from bot.web import create_app
+
+    logging.getLogger().setLevel(min(logging.getLogger().level, logging.INFO))
+    settings = Settings()
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.web.host,
+        port=port or settings.web.port,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.web.forwarded_allow_ips,
+        server_header=False,
+        log_level="info",
+    )
+
+
+@main.group()
+def users() -> None:
+    """Accounts for the web pages."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["caseworker", "admin"]), default="caseworker")
+def add_user_command(name: str, role: str) -> None:
+    """Add a user (or set a new password and role); the password is prompted for, or read
+    from MIKROBOT_USER_PASSWORD for scripts."""
+    import os
+
+    from bot.store.casework import CaseworkError, add_user
+
+    password = os.environ.get(PASSWORD_ENV) or click.prompt(
+        "password", hide_input=True, confirmation_prompt=True
+    )
+    try:
+        user = add_user(_open_store(), name, password, role)
+    except CaseworkError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"{user.name} ({user.role}) saved", err=True)
+
+
+@users.command("list")
+def list_users_command() -> None:
+    """The web pages' users."""
+    from bot.store.casework import list_users
+
+    for user in list_users(_open_store()):
+        last = f"{user.last_login_at:%Y-%m-%d %H:%M}" if user.last_login_at else "never"
+        state = "" if user.active else " (disabled)"
+        click.echo(f"{user.name}\t{user.role}{state}\tlast login {last}")
+
+
+@main.group()
+def corrections() -> None:
+    """Caseworkers' category corrections: labelled examples for `mikrobot train`."""
+
+
+@corrections.command("list")
+@click.option("--waiting", is_flag=True, help="Only those not yet exported for training.")
+def list_corrections(waiting: bool) -> None:
+    from bot.store.casework import corrections as stored
+
+    for row in stored(_open_store(), waiting_only=waiting):
+        exported = f"{row.exported_at:%Y-%m-%d}" if row.exported_at else "waiting"
+        click.echo(
+            f"MB-{row.ticket_id:06d}\tmail {row.mail_id}\t{row.previous_category} → "
+            f"{row.category}\t{row.corrected_by}\t{exported}\t{row.subject[:60]}"
+        )
+
+
+@corrections.command("export")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--with-fixtures", is_flag=True, help="Also copy the fixtures' train split into the labels."
+)
+def export_corrections_command(folder: Path, with_fixtures: bool) -> None:
+    """Write FOLDER/labels.jsonl and FOLDER/mail/*.eml; then
+    `mikrobot train --labels FOLDER/labels.jsonl`."""
+    from bot.store.casework import export_corrections
+
+    also = [DEFAULT_LABELS] if with_fixtures else []
+    count = export_corrections(_open_store(), folder, also=also)
+    click.echo(
+        f"{count} corrections written to {folder / 'labels.jsonl'}; "
+        f"train with: mikrobot train --labels {folder / 'labels.jsonl'}",
+        err=True,
+    )

@@ -1,56 +1,111 @@
-"""The running bot: source → triage → store → move → deliver, one mail at a time.
+"""The running bot: source → queue → triage → ticket → reply, and what keeps it running.
 
-Each mail is filed (ticket, history and reply in one transaction) before it is moved
-out of the inbox, so a crash at any point loses nothing: a mail still in the inbox is
-filed again only if its source key is unknown, and a queued reply is sent after a
-restart. This module is the only one that knows every stage; none of them know it.
+Two shapes, one flow. `Service` is the embedded default: one process fetches a batch,
+files it, moves it and sends the replies (SQLite, Maildir, `make demo`). `WorkerPool`
+is the scaled-out shape (`mikrobot run --workers N`, PostgreSQL): this process is the
+mailbox's fetcher — while it holds the mailbox's lock; otherwise it stands by to take over
+— and N worker processes claim the queued mail, from this machine or any other.
+
+Each mail is queued durably before anything else happens to it, filed (ticket, history
+and reply in one transaction) before it is moved out of the inbox, and each reply is
+claimed before it is sent, so a crash at any point loses nothing and doubles nothing.
+This module is the only one that knows every stage; none of them know it.
 """
 
 from __future__ import annotations
 
-import email
-import email.policy
 import logging
+import multiprocessing
+import multiprocessing.synchronize
+import os
 import signal
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from email.message import EmailMessage
 from types import FrameType
+from typing import Protocol
 
-from bot.replies.render import render_reply
-from bot.replies.senders import PermanentDeliveryError, Sender, TemporaryDeliveryError
+from bot.fetcher import Fetcher, process_name
+from bot.replies.senders import Sender
 from bot.settings import Settings
-from bot.sources import MailSource, SourceMail
-from bot.store import Store
-from bot.triage import TriageContext, triage_with_mail
+from bot.sources import MailSource
+from bot.store import Store, queue
+from bot.triage import TriageContext
 from bot.verdict import Verdict
-from parsers.message import ParsedMail
+from bot.worker import Worker
 
 log = logging.getLogger(__name__)
+
+STANDBY_RETRY = 1.0
+"""Seconds between a standby's tries at the mailbox lock: the takeover delay after a crash."""
 
 
 @dataclass
 class RunStats:
+    """What one `run` did, for the summary line (this process's share only)."""
+
     fetched: int = 0
     filed: int = 0
     duplicates: int = 0
+    backlog: int = 0
     replies_sent: int = 0
+    replies_confirmed: int = 0
     replies_failed: int = 0
     by_category: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
 class Service:
+    """The whole bot in one process: fetch a batch, file it, move it, send the replies."""
+
     settings: Settings
     context: TriageContext
     source: MailSource
     store: Store
     sender: Sender
-    stats: RunStats = field(default_factory=RunStats)
-    on_filed: Callable[[SourceMail, Verdict], None] | None = None
-    """Called after each mail is filed (progress display)."""
+    on_filed: Callable[[str, Verdict], None] | None = None
+    """Called with the source key and verdict after each mail is filed (progress display)."""
     _stopping: bool = False
+
+    def __post_init__(self) -> None:
+        self.fetcher = Fetcher(self.settings, self.source, self.store)
+        self.worker = Worker(
+            self.settings,
+            self.context,
+            self.store,
+            self.sender,
+            name=process_name(),
+            on_filed=self._filed,
+            stopping=lambda: self._stopping,
+        )
+
+    @property
+    def stats(self) -> RunStats:
+        fetched, worked = self.fetcher.stats, self.worker.stats
+        return RunStats(
+            fetched=fetched.fetched,
+            filed=worked.filed,
+            duplicates=fetched.duplicates,
+            backlog=fetched.backlog,
+            replies_sent=worked.replies_sent,
+            replies_confirmed=fetched.replies_confirmed,
+            replies_failed=worked.replies_failed,
+            by_category=dict(worked.by_category),
+        )
+
+    def close(self) -> None:
+        """Give up the mailbox and close the connections (after `run`, or instead of it)."""
+        self.fetcher.release()
+        self.source.close()
+        self.sender.close()
+
+    def reconfigure(self, settings: Settings) -> None:
+        """New limits and addresses for the next mail (source, store and sender stay)."""
+        self.settings = self.fetcher.settings = self.worker.settings = settings
+
+    def _filed(self, key: str, verdict: Verdict) -> None:
+        if self.on_filed is not None:
+            self.on_filed(key, verdict)
 
     def stop(self) -> None:
         """Finish the mail in hand, then stop (safe from a signal handler)."""
@@ -59,88 +114,153 @@ class Service:
         self.sender.stop()
 
     def run(self, *, once: bool = False) -> RunStats:
-        """Process what is waiting; unless `once`, then wait for more until stopped."""
-        if self._stopping:
-            return self.stats
-        self.deliver_replies()  # replies queued before a crash go out first
-        while not self._stopping:
-            while self.process_waiting_mail() and not self._stopping:
-                pass
-            self.deliver_replies()
-            if once or self._stopping:
-                break
-            self.source.wait_for_mail(self.settings.wait_timeout)
+        """Process what is waiting; unless `once`, then wait for more until stopped.
+
+        The inbox is read before the first delivery: copies of replies sent just before a
+        crash wait there, and they decide which interrupted replies went out already.
+        """
+        self.worker.warm_up()
+        try:
+            while not self._stopping and not self.fetcher.try_start():
+                if once:
+                    log.warning("another process fetches %s: nothing to do", self.fetcher.mailbox)
+                    return self.stats
+                time.sleep(STANDBY_RETRY)
+            while not self._stopping:
+                while self.process_waiting_mail() and not self._stopping:
+                    pass
+                self.deliver_replies()
+                if once or self._stopping:
+                    break
+                self.source.wait_for_mail(self.settings.wait_timeout)
+        finally:
+            self.fetcher.release()
         return self.stats
 
     def process_waiting_mail(self, batch: int = 100) -> int:
-        """File every mail the source holds now; returns how many were taken."""
-        mails = self.source.fetch_new(limit=batch)
-        for mail in mails:
-            if self._stopping:
-                break
-            self.stats.fetched += 1
-            category = self.store.filed_category(mail.key)
-            if category is not None:
-                self.stats.duplicates += 1  # filed before a crash, not yet moved
-            else:
-                category = self._file(mail)
-            self.source.mark_done(mail, category)
-        return len(mails)
-
-    def _file(self, mail: SourceMail) -> str:
-        verdict, parsed = triage_with_mail(mail.raw, mail.key, self.context)
-        filed = self.store.file_mail(
-            raw=mail.raw,
-            source_key=mail.key,
-            received_at=mail.received_at,
-            verdict=verdict,
-            mail=parsed,
-            requirements=self.context.requirements,
-            build_reply=self._build_reply,
-            max_replies_per_sender_per_day=self.settings.max_replies_per_sender_per_day,
-        )
-        self.stats.filed += 1
-        category = verdict.category.value
-        self.stats.by_category[category] = self.stats.by_category.get(category, 0) + 1
-        log.info(
-            "filed mail=%s ticket=%s category=%s missing=%s reply=%s",
-            mail.key, filed.ticket_id, category, ",".join(verdict.missing) or "-",
-            "queued" if filed.outbox_id else (filed.reply_skipped or "none"),
-        )  # fmt: skip
-        if self.on_filed is not None:
-            self.on_filed(mail, verdict)
-        return category
-
-    def _build_reply(
-        self, verdict: Verdict, mail: ParsedMail, ticket_reference: str
-    ) -> EmailMessage | None:
-        return render_reply(
-            verdict,
-            mail,
-            ticket_reference=ticket_reference,
-            from_address=self.settings.from_address,
-            message_id_domain=self.settings.message_id_domain,
-            now=datetime.now(UTC),
-        )
+        """Queue, file and move what the source holds now; returns how many mails it took."""
+        taken = self.fetcher.fetch_waiting(batch)
+        self.worker.work_waiting()
+        self.fetcher.move_filed()
+        return taken
 
     def deliver_replies(self) -> None:
-        """Send queued replies; a temporary failure leaves the rest for the next round."""
-        for pending in self.store.pending_replies():
-            message = email.message_from_bytes(pending.raw, policy=email.policy.SMTP)
-            assert isinstance(message, EmailMessage)
-            try:
-                self.sender.send(message)
-            except TemporaryDeliveryError as error:
-                self.store.mark_failed(pending.id, str(error), permanent=False)
-                log.warning("reply %s not sent yet: %s", pending.message_id, error)
-                return
-            except PermanentDeliveryError as error:
-                self.store.mark_failed(pending.id, str(error), permanent=True)
-                self.stats.replies_failed += 1
-                log.error("reply %s rejected: %s", pending.message_id, error)
+        self.worker.deliver_replies()
+
+
+class Stoppable(Protocol):
+    def stop(self) -> None: ...
+
+
+@dataclass
+class WorkerPool:
+    """`mikrobot run --workers N`: this process fetches (or stands by); N processes triage."""
+
+    settings: Settings
+    source: MailSource
+    store: Store
+    workers: int
+    _stop: multiprocessing.synchronize.Event = field(
+        default_factory=lambda: multiprocessing.get_context("spawn").Event()
+    )
+
+    def __post_init__(self) -> None:
+        self.fetcher = Fetcher(self.settings, self.source, self.store)
+        self._processes: list[multiprocessing.process.BaseProcess] = []
+
+    @property
+    def stats(self) -> RunStats:
+        fetched = self.fetcher.stats
+        return RunStats(
+            fetched=fetched.fetched,
+            duplicates=fetched.duplicates,
+            backlog=fetched.backlog,
+            replies_confirmed=fetched.replies_confirmed,
+        )
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.source.stop()
+
+    def run(self, *, once: bool = False) -> RunStats:
+        context = multiprocessing.get_context("spawn")
+        for index in range(self.workers):
+            process = context.Process(
+                target=run_worker_process,
+                args=(self.settings, self._stop, os.getpid(), index),
+                name=f"mikrobot-worker-{index}",
+            )
+            process.start()
+            self._processes.append(process)
+        try:
+            self._fetch_until_stopped(once)
+        finally:
+            self._stop.set()
+            self.source.stop()
+            for child in self._processes:
+                child.join(timeout=60)
+                if child.is_alive():
+                    child.kill()
+            self.fetcher.release()
+        return self.stats
+
+    def _fetch_until_stopped(self, once: bool) -> None:
+        standing_by = False
+        while not self._stop.is_set():
+            if not self.fetcher.try_start():
+                if not standing_by:
+                    log.info("another process fetches %s: standing by", self.fetcher.mailbox)
+                    standing_by = True
+                self._stop.wait(STANDBY_RETRY)
                 continue
-            self.store.mark_sent(pending.id)
-            self.stats.replies_sent += 1
+            standing_by = False
+            taken = self.fetcher.fetch_waiting()
+            moved = self.fetcher.move_filed()
+            if taken or moved:
+                continue
+            busy = queue.queue_depth(self.store) > 0
+            if once and not busy and not self.store.pending_replies(limit=1):
+                return
+            # While workers are busy, look back often to move what they filed.
+            self.source.wait_for_mail(0.5 if busy or once else self.settings.wait_timeout)
+
+
+def run_worker_process(
+    settings: Settings, stop: multiprocessing.synchronize.Event, parent: int, index: int
+) -> None:
+    """One triage worker process: claim, file, deliver, until stopped or orphaned."""
+    from bot.context import load_triage_context
+    from bot.replies.senders import sender_from_url
+    from bot.store import RawMailStore, create_store_engine
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s worker-{index} %(message)s")
+
+    def stopping() -> bool:
+        return stop.is_set() or os.getppid() != parent  # an orphan stops after its mail
+
+    store = Store(create_store_engine(settings.database), RawMailStore(settings.raw_mail_dir))
+    copy_to = settings.from_address if settings.delivery_copy else None
+    sender = sender_from_url(settings.smtp, copy_to=copy_to)
+    worker = Worker(
+        settings,
+        load_triage_context(settings),
+        store,
+        sender,
+        name=f"{process_name()}/worker-{index}-of-{parent}",
+        stopping=stopping,
+    )
+    worker.warm_up()
+    try:
+        while not stopping():
+            filed = worker.work_waiting()
+            worker.deliver_replies()
+            if not filed:
+                stop.wait(settings.worker_poll_interval)
+    finally:
+        sender.close()
+        store.engine.dispose()
 
 
 class StopOnSignals:
@@ -152,11 +272,11 @@ class StopOnSignals:
 
     def __init__(self) -> None:
         self.requested = False
-        self._service: Service | None = None
+        self._service: Stoppable | None = None
         signal.signal(signal.SIGTERM, self._handle)
         signal.signal(signal.SIGINT, self._handle)
 
-    def attach(self, service: Service) -> None:
+    def attach(self, service: Stoppable) -> None:
         self._service = service
         if self.requested:
             service.stop()
@@ -168,9 +288,8 @@ class StopOnSignals:
             self._service.stop()
 
 
-def open_service(settings: Settings, context: TriageContext) -> Service:
-    """Wire the configured source, store and sender (the database is migrated on open)."""
-    from bot.replies.senders import sender_from_url
+def open_source_and_store(settings: Settings) -> tuple[MailSource, Store]:
+    """The configured source, and the store (migrated on open)."""
     from bot.sources import open_source
 
     token = settings.oauth2_token.get_secret_value() if settings.oauth2_token else None
@@ -182,5 +301,15 @@ def open_service(settings: Settings, context: TriageContext) -> Service:
         oauth2_token=token,
         idle=settings.idle,
     )
-    store = Store.open(settings.database, settings.raw_mail_dir)
-    return Service(settings, context, source, store, sender_from_url(settings.smtp))
+    return source, Store.open(settings.database, settings.raw_mail_dir)
+
+
+def open_service(settings: Settings, context: TriageContext) -> Service:
+    """Wire the configured source, store and sender for the one-process service."""
+    from bot.replies.senders import sender_from_url
+
+    source, store = open_source_and_store(settings)
+    copy_to = settings.from_address if settings.delivery_copy else None
+    return Service(
+        settings, context, source, store, sender_from_url(settings.smtp, copy_to=copy_to)
+    )

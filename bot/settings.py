@@ -8,10 +8,11 @@ Environment variables are `MIKROBOT_<NAME>`, nested with `__`
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, BaseModel, Field, SecretStr
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -39,6 +40,15 @@ class Limits(BaseModel):
     max_mime_parts: int = 1_000
     max_headers: int = 2_000
     max_attachments: int = 200
+    max_mail_bytes: int = 50_000_000
+    """Larger mail is read up to here (its text comes first); the cut is shown on the ticket."""
+    max_header_chars: int = 20_000
+    isolate_extraction: bool = True
+    """Extract each attachment in a worker process that is killed when it overruns."""
+    max_worker_memory_mb: int = 1024
+    kill_extraction_after_seconds: float = 30.0
+    """Hard wall-clock limit of one isolated extraction (`max_seconds_per_attachment` is the
+    limit the extractors keep themselves)."""
 
     def extraction(self) -> ExtractionLimits:
         return ExtractionLimits(
@@ -48,6 +58,9 @@ class Limits(BaseModel):
             max_cells=self.max_cells,
             max_seconds=self.max_seconds_per_attachment,
             layout_pages=self.layout_pages,
+            isolate=self.isolate_extraction,
+            max_memory_mb=self.max_worker_memory_mb,
+            kill_after_seconds=self.kill_extraction_after_seconds,
         )
 
     def mail(self) -> MailLimits:
@@ -55,7 +68,28 @@ class Limits(BaseModel):
             max_depth=self.max_mime_depth,
             max_parts=self.max_mime_parts,
             max_headers=self.max_headers,
+            max_header_chars=self.max_header_chars,
+            max_attachments=self.max_attachments,
+            max_mail_bytes=self.max_mail_bytes,
         )
+
+
+class WebSettings(BaseModel):
+    """`mikrobot serve`: the caseworkers' web pages (`MIKROBOT_WEB__<NAME>`)."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    secret_key: SecretStr | None = None
+    """`MIKROBOT_WEB__SECRET_KEY`: signs the login form's CSRF token; random per start if unset."""
+    secure_cookies: bool | None = None
+    """Cookies marked Secure: None means when the request came over https (behind TLS)."""
+    forwarded_allow_ips: str = "127.0.0.1"
+    """Proxies trusted for X-Forwarded-Proto (the TLS-terminating one in front)."""
+    low_confidence: float = 0.6
+    """Tickets below this confidence are listed under the "low confidence" filter."""
+    session_hours: float = 10.0
+    evaluation_file: Path = Path("var/evaluation.json")
+    """`mikrobot evaluate --json > …`: the figures the admin page shows."""
 
 
 class Settings(BaseSettings):
@@ -71,6 +105,7 @@ class Settings(BaseSettings):
     )
     """The inbox's own address: replies come from it, and mail from it is never answered."""
     limits: Limits = Limits()
+    web: WebSettings = WebSettings()
 
     source: str = "var/inbox"
     """`MIKROBOT_SOURCE`: a Maildir path, or `imap://user:password@host:port/Folder`, `imaps://…`."""
@@ -86,8 +121,52 @@ class Settings(BaseSettings):
     wait_timeout: float = 300.0
     """Longest single IDLE/poll wait: each wake-up proves the connection is alive."""
     max_replies_per_sender_per_day: int = 5
+    max_replies_per_hour: int = Field(default=200, ge=0)
+    """Auto-replies a whole hour may queue, to anybody: a flood of forged senders (each under
+    its own daily limit) cannot turn the bot into a mail cannon. SSB's inbox gets a few
+    dozen mails on a busy day; over the cap a mail is still filed, just not answered."""
+    retention_days: int = Field(default=365, ge=1)
+    """How long a closed ticket keeps its mail, attachments and texts (`mikrobot purge`).
+
+    While a case is open its documents are the case: the caseworker needs them. Once it
+    is closed, SSB's archive (the case management system) holds the record, and GDPR's
+    storage limitation says the bot's copy must go; a year leaves room for a late change
+    request or a question about the decision. What happened (category, dates, status,
+    history) is kept without the personal details."""
+    delivery_copy: bool = True
+    """Also address each SMTP reply to `from_address`, the watched inbox, with no header
+    naming it. The relay's copy comes back through the inbox and proves the reply was
+    accepted: after a crash mid-send that proof, not a guess, decides whether to send again."""
+    delivery_copy_wait: float = 600.0
+    """How long, after a send cut off by a crash, to wait for that copy before sending again.
+    Longer than the relay's usual delivery delay; the reply is late only in that rare case."""
+    reply_cutoff: datetime | None = None
+    """Mail that arrived (the server's INTERNALDATE, not the Date header) before this time is
+    filed but not answered. Unset: the bot's first start for the mailbox, so a first import
+    of a 10,000-mail backlog does not answer mail that is months old."""
+    claim_timeout: float = 600.0
+    """Seconds after which a worker's claim on a mail counts as abandoned (the worker died)."""
+    max_attempts: int = 5
+    """Claims before a mail that keeps stopping workers is filed unread, with the error."""
+    worker_poll_interval: float = 0.2
+    """How often an idle worker process looks for queued mail (`--workers N`)."""
+    metrics_address: str | None = None
+    """`host:port` where `mikrobot run` serves Prometheus `/metrics` (e.g. `127.0.0.1:9108`)."""
+
+    @property
+    def stale_fetch_after(self) -> float:
+        """A mailbox not fetched for this long is stale: the longest healthy IDLE wait, twice,
+        plus a minute for a reconnect."""
+        return 2 * self.wait_timeout + 60
+
     oauth2_token: SecretStr | None = None
     """XOAUTH2 access token for IMAP, from the environment only (`MIKROBOT_OAUTH2_TOKEN`)."""
+
+    @field_validator("reply_cutoff")
+    @classmethod
+    def _cutoff_in_utc(cls, value: datetime | None) -> datetime | None:
+        """A time written without a zone is UTC (INTERNALDATE is compared in UTC)."""
+        return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
     @property
     def message_id_domain(self) -> str:

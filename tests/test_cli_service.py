@@ -31,7 +31,7 @@ def test_run_once_then_list_show_and_preview_the_tickets(tmp_path: Path) -> None
     run = mikrobot(env, "run", "--once")
     assert run.returncode == 0, run.stderr
     assert "fetched 5, filed 5" in run.stderr
-    assert "level=INFO logger=bot.service filed mail=" in run.stderr  # structured lines
+    assert "level=INFO logger=bot.worker filed mail=" in run.stderr  # structured lines
     assert len(list((tmp_path / "outbox").glob("*.eml"))) >= 4
 
     listing = mikrobot(env, "tickets", "list")

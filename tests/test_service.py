@@ -5,37 +5,25 @@ from __future__ import annotations
 import email
 import email.policy
 import mailbox
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
-from bot.replies.senders import FileSender
 from bot.service import Service
-from bot.settings import Settings
-from bot.sources import open_source
-from bot.store import Store
+from bot.store.models import OutboxMessage, utc_now
 from bot.triage import TriageContext
 from fixtures.seed_maildir import seed
-from tests.conftest import make_mail
+from tests.conftest import maildir_service, make_mail
 from tests.store.test_store import DPIA, FORM, SCRIPT
 
 
 @pytest.fixture
-def service(tmp_path: Path, context: TriageContext) -> Service:
-    settings = Settings(
-        source=str(tmp_path / "inbox"),
-        smtp=str(tmp_path / "outbox"),
-        database=f"sqlite:///{tmp_path / 'mikrobot.db'}",
-        raw_mail_dir=tmp_path / "mail",
-    )
-    mailbox.Maildir(tmp_path / "inbox", create=True)
-    return Service(
-        settings,
-        context,
-        open_source(settings.source),
-        Store.open(settings.database, settings.raw_mail_dir),
-        FileSender(tmp_path / "outbox"),
-    )
+def service(tmp_path: Path, context: TriageContext) -> Iterator[Service]:
+    service = maildir_service(tmp_path, context)
+    yield service
+    service.close()
 
 
 def deliver(service: Service, raw: bytes) -> None:
@@ -90,8 +78,50 @@ def test_the_bots_own_replies_and_answers_to_them_get_no_reply(service: Service)
     deliver(service, out_of_office)
     deliver(service, bounce)
     stats = service.run(once=True)
-    assert stats.filed == 4
+    assert stats.filed == 3, "the copy of our own reply is recognised, not filed"
+    assert stats.replies_confirmed == 1
     assert len(outbox(service)) == 1
+    sent_folder = mailbox.Maildir(service.settings.source, create=False).get_folder("Triaged.sent")
+    assert len(sent_folder) == 1
+
+
+def interrupt_last_reply(service: Service) -> int:
+    """The state a SIGKILL between `mark_sending` and `mark_sent` leaves; returns the ticket."""
+    with service.store.session() as session, session.begin():
+        row = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc())).first()
+        assert row is not None
+        row.status, row.sent_at, row.sending_since = "pending", None, utc_now()
+        return row.ticket_id
+
+
+def test_a_reply_whose_file_was_written_before_a_crash_is_marked_sent_not_written_again(
+    service: Service,
+) -> None:
+    deliver(service, make_mail("Vedlagt er søknaden vår.", attachments=[FORM]))
+    service.run(once=True)
+    (written,) = Path(service.settings.smtp).glob("*.eml")
+    mtime = written.stat().st_mtime_ns
+    ticket_id = interrupt_last_reply(service)
+
+    stats = service.run(once=True)
+    assert stats.replies_sent == 1, "only the first run sent it"
+    assert written.stat().st_mtime_ns == mtime
+    (after,) = service.store.outbox(ticket_id)
+    assert after.status == "sent" and after.sending_since is None
+
+
+def test_a_reply_cut_off_before_its_file_was_written_is_written_on_the_next_run(
+    service: Service,
+) -> None:
+    deliver(service, make_mail("Vedlagt er søknaden vår.", attachments=[FORM]))
+    service.run(once=True)
+    (written,) = Path(service.settings.smtp).glob("*.eml")
+    written.unlink()
+    interrupt_last_reply(service)
+
+    service.run(once=True)
+    (rewritten,) = Path(service.settings.smtp).glob("*.eml")
+    assert rewritten.name == written.name
 
 
 def test_a_dpia_sent_later_completes_the_application_which_is_acknowledged_once(

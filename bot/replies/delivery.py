@@ -33,6 +33,11 @@ class Sender(Protocol):
 
     def send(self, message: EmailMessage) -> None: ...
 
+    def delivered(self, message_id: str) -> bool | None:
+        """After a crash mid-send: was the message with this id delivered? True or False when
+        the medium can tell (a file is there or not); None when it cannot (SMTP)."""
+        ...
+
     def stop(self) -> None:
         """Give up waiting between retries (safe from a signal handler or another thread):
         the `send` in progress raises `TemporaryDeliveryError`, so the reply stays queued."""

@@ -89,6 +89,10 @@ class FileSender:
             raise TemporaryDeliveryError(f"cannot write {target}: {error}") from error
         log.info("reply written to %s", target)
 
+    def delivered(self, message_id: str) -> bool | None:
+        """The folder answers for itself: the reply is there or it is not."""
+        return (self.folder / eml_name(message_id)).exists()
+
     def stop(self) -> None:
         """Writing a file does not wait: nothing to interrupt."""
 
@@ -97,7 +101,10 @@ class FileSender:
 
 
 def sender_from_url(url_or_path: str | Path, **smtp_options: Any) -> Sender:
-    """`smtp://…` or `smtps://…` → `SmtpSender`; a folder path (or `file://`) → `FileSender`."""
+    """`smtp://…` or `smtps://…` → `SmtpSender`; a folder path (or `file://`) → `FileSender`.
+
+    `smtp_options` are `SmtpSender`'s keyword arguments; a folder needs none of them.
+    """
     if isinstance(url_or_path, Path):
         return FileSender(url_or_path)
     scheme = urlsplit(url_or_path).scheme.lower()

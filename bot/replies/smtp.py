@@ -16,6 +16,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from email.utils import getaddresses
 from typing import Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -118,8 +119,12 @@ class SmtpSender:
         idle_check_after: float = 30.0,
         local_hostname: str | None = None,
         remember: int = 4_096,
+        copy_to: str | None = None,
     ) -> None:
         self.target = SmtpTarget.from_url(url)
+        self.copy_to = copy_to
+        """An extra envelope recipient (the bot's own inbox, no header names it): the relay
+        delivers that copy back, and its arrival proves the reply was accepted."""
         self._ssl_context = ssl_context
         self._timeout = timeout
         self._attempts = attempts
@@ -199,7 +204,7 @@ class SmtpSender:
     def _send_once(self, message: EmailMessage) -> None:
         try:
             connection = self._usable_connection()
-            refused = connection.send_message(message)
+            refused = connection.send_message(message, to_addrs=self._recipients(message))
         except DeliveryError:
             self._drop()
             raise
@@ -209,9 +214,26 @@ class SmtpSender:
                 self._drop()
             raise delivery_error from error
         self._last_used = time.monotonic()
+        if self.copy_to is not None and self.copy_to in refused:
+            log.warning(
+                "the relay refused the copy to %s: delivery cannot be confirmed", self.copy_to
+            )
+            del refused[self.copy_to]
         if refused:
             codes = ", ".join(str(code) for code, _ in refused.values())
             raise PermanentDeliveryError(f"some recipients refused ({codes}); the rest accepted")
+
+    def _recipients(self, message: EmailMessage) -> list[str]:
+        """The envelope: the header recipients (`Bcc` never exists on a reply) plus the copy."""
+        fields = [str(v) for name in ("To", "Cc") for v in message.get_all(name, [])]
+        addresses = [address for _, address in getaddresses(fields) if address]
+        if self.copy_to is not None and self.copy_to not in addresses:
+            addresses.append(self.copy_to)
+        return addresses
+
+    def delivered(self, message_id: str) -> bool | None:
+        """SMTP cannot be asked afterwards whether the relay took a message: unknown."""
+        return None
 
     def _usable_connection(self) -> smtplib.SMTP:
         connection = self._connection

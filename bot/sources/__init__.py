@@ -23,6 +23,9 @@ from bot.sources.imap_endpoint import parse_imap_url
 DoneAction = Literal["move", "flag"]
 """What `mark_done` does: move the mail to its category folder, or flag it where it is."""
 
+KnownKeys = Callable[[list[str]], set[str]]
+"""Given source keys, returns those the caller already has (so they are not fetched again)."""
+
 TokenProvider = Callable[[], str]
 """Returns a fresh OAuth2 access token; called at every (re)login, since tokens expire."""
 
@@ -95,11 +98,13 @@ class MailSource(Protocol):
     inside each call; what escapes is a `SourceError`.
     """
 
-    def fetch_new(self, limit: int = 100) -> list[SourceMail]:
+    def fetch_new(self, limit: int = 100, known: KnownKeys | None = None) -> list[SourceMail]:
         """Mail still waiting in the inbox folder, oldest first, at most `limit`.
 
         The mailbox itself is the to-do list: a mail stays "new" until `mark_done` has put it
         away, so a crash between fetch and commit loses nothing — the mail comes back.
+        `known` names the waiting mails the caller holds already (queued, not yet put
+        away): they are neither downloaded again nor counted against `limit`.
         """
         ...
 

@@ -19,7 +19,14 @@ from typing import Any
 from imapclient import DELETED, SEEN
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
 
-from bot.sources import Backoff, DoneAction, SourceMail, SourceStoppedError, category_folder
+from bot.sources import (
+    Backoff,
+    DoneAction,
+    KnownKeys,
+    SourceMail,
+    SourceStoppedError,
+    category_folder,
+)
 from bot.sources.imap_connection import ClientFactory, ImapSession, create_client
 from bot.sources.imap_endpoint import ImapEndpoint
 from bot.sources.stopping import StopFlag
@@ -65,10 +72,10 @@ class ImapSource:
     def __repr__(self) -> str:
         return f"ImapSource({str(self._endpoint)!r}, done_action={self._done_action!r})"
 
-    def fetch_new(self, limit: int = 100) -> list[SourceMail]:
+    def fetch_new(self, limit: int = 100, known: KnownKeys | None = None) -> list[SourceMail]:
         if limit <= 0:
             return []
-        return self._session.run(lambda client: self._fetch(client, limit), "fetching mail")
+        return self._session.run(lambda client: self._fetch(client, limit, known), "fetching mail")
 
     def mark_done(self, mail: SourceMail, category: str) -> None:
         uid, uidvalidity = self._own(mail)
@@ -112,9 +119,16 @@ class ImapSource:
         self._stop.set()
         self._session.close()
 
-    def _fetch(self, client: Any, limit: int) -> list[SourceMail]:
+    def _fetch(self, client: Any, limit: int, known: KnownKeys | None) -> list[SourceMail]:
         uidvalidity = self._session.uidvalidity
-        uids = self._waiting(client)[:limit]
+        waiting = self._waiting(client)
+        held_uids: list[int] = []
+        if waiting and known is not None:
+            keys = {uid: f"{self._key_prefix()}{uidvalidity}:{uid}" for uid in waiting}
+            held = known(list(keys.values()))
+            held_uids = [uid for uid in waiting if keys[uid] in held]
+            waiting = [uid for uid in waiting if keys[uid] not in held]
+        uids = waiting[:limit]
         mails: list[SourceMail] = []
         for start in range(0, len(uids), FETCH_BATCH):
             batch = uids[start : start + FETCH_BATCH]
@@ -134,8 +148,8 @@ class ImapSource:
                         received_at=_utc(data.get(b"INTERNALDATE")),
                     )
                 )
-        if uids:
-            self._high_water = (uidvalidity, max(uids[-1], self._above()))
+        if uids or held_uids:  # what the caller holds counts as seen: no wake-up for it
+            self._high_water = (uidvalidity, max([*uids[-1:], *held_uids[-1:], self._above()]))
         return mails
 
     def _waiting(self, client: Any, above: int = 0) -> list[int]:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.sources import DoneAction, SourceError, SourceMail, category_folder
+from bot.sources import DoneAction, KnownKeys, SourceError, SourceMail, category_folder
 from bot.sources.stopping import StopFlag
 
 log = logging.getLogger(__name__)
@@ -72,9 +72,12 @@ class MaildirSource:
     def __repr__(self) -> str:
         return f"MaildirSource({str(self._path)!r}, done_action={self._done_action!r})"
 
-    def fetch_new(self, limit: int = 100) -> list[SourceMail]:
+    def fetch_new(self, limit: int = 100, known: KnownKeys | None = None) -> list[SourceMail]:
         entries = [entry for entry in self._scan() if not self._is_done(entry)]
         entries.sort(key=lambda entry: (entry.mtime_ns, entry.key))
+        if entries and known is not None:
+            held = known([self._source_key(entry.key) for entry in entries])
+            entries = [entry for entry in entries if self._source_key(entry.key) not in held]
         mails: list[SourceMail] = []
         self._known = set()
         for entry in entries[: max(limit, 0)]:
@@ -85,7 +88,7 @@ class MaildirSource:
             self._known.add(entry.key)
             mails.append(
                 SourceMail(
-                    key=f"maildir:{self._path}:{entry.key}",
+                    key=self._source_key(entry.key),
                     raw=raw,
                     folder=INBOX,
                     uidvalidity=None,
@@ -94,6 +97,9 @@ class MaildirSource:
                 )
             )
         return mails
+
+    def _source_key(self, maildir_key: str) -> str:
+        return f"maildir:{self._path}:{maildir_key}"
 
     def mark_done(self, mail: SourceMail, category: str) -> None:
         key = self._maildir_key(mail)

@@ -11,12 +11,27 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """A stored time as aware UTC: SQLite hands back naive UTC, PostgreSQL the session's zone."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
@@ -99,12 +114,22 @@ class OutboxMessage(Base):
     """A reply written in the same transaction as its ticket, delivered later, once."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_status_id", "status", "id"),)
+    __table_args__ = (
+        Index("ix_outbox_status_id", "status", "id"),
+        Index(
+            "ux_outbox_automatic_reply",
+            "mail_id",
+            unique=True,
+            sqlite_where=text("action <> 'request_missing_again'"),
+            postgresql_where=text("action <> 'request_missing_again'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
-    mail_id: Mapped[int] = mapped_column(ForeignKey("mails.id"), unique=True)
-    """One reply per received mail, enforced by the database."""
+    mail_id: Mapped[int] = mapped_column(ForeignKey("mails.id"))
+    """One automatic reply per received mail, enforced by the database (migration 0003);
+    a caseworker may ask for the missing-items reply again."""
     message_id: Mapped[str] = mapped_column(String(998), unique=True)
     recipient: Mapped[str] = mapped_column(String(320), index=True)
     action: Mapped[str] = mapped_column(String(32))
@@ -114,3 +139,128 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     sent_at: Mapped[datetime | None]
+    sending_since: Mapped[datetime | None]
+    """Set (and committed) before each attempt, cleared with its outcome: a row that still has
+    it after a restart was cut off mid-send, and may or may not have been accepted."""
+    confirmed_at: Mapped[datetime | None]
+    """When the relay's copy to the bot's own inbox came back: proof the reply was accepted."""
+
+
+# --- the caseworkers' web pages (issue #5) ---------------------------------------------
+
+
+class InboundState(StrEnum):
+    QUEUED = "queued"
+    """Fetched and stored; waiting for a worker."""
+    FILED = "filed"
+    """Triaged and filed (ticket committed); the source may now move or flag it."""
+    OWN_REPLY = "own_reply"
+    """The relay's copy of one of our replies: it confirmed a delivery, no ticket."""
+
+
+class InboundMail(Base):
+    """The work queue between the fetcher and the triage workers: one row per fetched mail.
+
+    The fetcher writes the raw bytes (content-addressed) and this row in one step, so a
+    mail the fetcher has taken is never lost; any worker, on any machine, claims it. The
+    source location (`folder`, `uidvalidity`, `uid`) lets the fetcher move the mail after
+    a worker has filed it.
+    """
+
+    __tablename__ = "inbound"
+    __table_args__ = (Index("ix_inbound_state_id", "state", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mailbox: Mapped[str] = mapped_column(String(500), index=True)
+    source_key: Mapped[str] = mapped_column(String(1000), unique=True)
+    folder: Mapped[str] = mapped_column(String(500))
+    uidvalidity: Mapped[int | None] = mapped_column(BigInteger)
+    uid: Mapped[int | None] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int]
+    received_at: Mapped[datetime | None]
+    """The server's INTERNALDATE (Maildir: the file's time), not the sender's Date header."""
+    fetched_at: Mapped[datetime] = mapped_column(default=utc_now)
+    may_reply: Mapped[bool] = mapped_column(default=True)
+    """False for mail that arrived before the reply cut-off: filed, never answered."""
+    state: Mapped[str] = mapped_column(String(16), default=InboundState.QUEUED.value)
+    attempts: Mapped[int] = mapped_column(default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    claimed_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    category: Mapped[str | None] = mapped_column(String(32))
+    filed_at: Mapped[datetime | None]
+    done_at: Mapped[datetime | None]
+    """When the source moved or flagged it (after filing)."""
+
+
+class MailboxState(Base):
+    """One row per watched mailbox: the reply cut-off and the fetcher's heartbeat.
+
+    `first_started_at` is written once, at the first start: mail that arrived before it is
+    a backlog, filed but not answered. The heartbeat and the last good fetch let
+    `mikrobot status` and `/metrics` tell a stalled fetcher (or an expired token) apart
+    from a quiet inbox.
+    """
+
+    __tablename__ = "mailboxes"
+
+    mailbox: Mapped[str] = mapped_column(String(500), primary_key=True)
+    first_started_at: Mapped[datetime] = mapped_column(default=utc_now)
+    fetcher: Mapped[str | None] = mapped_column(String(200))
+    heartbeat_at: Mapped[datetime | None]
+    last_fetch_at: Mapped[datetime | None]
+    """The last fetch that succeeded (empty or not)."""
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class UserRole(StrEnum):
+    CASEWORKER = "caseworker"
+    ADMIN = "admin"
+    """A caseworker who also sees the classifier's figures, corrections, rules and users."""
+
+
+class WebUser(Base):
+    """A person who logs in to `mikrobot serve`; the password only as an argon2 hash."""
+
+    __tablename__ = "web_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    last_login_at: Mapped[datetime | None]
+
+
+class WebSession(Base):
+    """A login: the cookie holds a random token, the row only its SHA-256 (a leaked
+    database does not log anyone in), and the session's CSRF token."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("web_users.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    expires_at: Mapped[datetime]
+
+    user: Mapped[WebUser] = relationship()
+
+
+class Correction(Base):
+    """A caseworker's category for a mail: a labelled example for the next `mikrobot train`."""
+
+    __tablename__ = "corrections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    mail_id: Mapped[int] = mapped_column(ForeignKey("mails.id"), index=True)
+    previous_category: Mapped[str] = mapped_column(String(32))
+    category: Mapped[str] = mapped_column(String(32))
+    corrected_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    exported_at: Mapped[datetime | None]
+    """When `mikrobot corrections export` last wrote it out for training; None: waiting."""

@@ -23,7 +23,14 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, func, or_, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from bot.cases import CaseState, TicketStatus, next_case_state, reply_for_case
+from bot.cases import (
+    CaseState,
+    TicketStatus,
+    limit_to_thread,
+    next_case_state,
+    reply_for_case,
+)
+from bot.loop_guard import SPOOFED_OWN_ADDRESS, spoofed_own_address
 from bot.requirements import Requirement
 from bot.store.models import Mail, OutboxMessage, OutboxStatus, Ticket, TicketEvent, utc_now
 from bot.store.rawmail import RawMailStore
@@ -55,6 +62,8 @@ class PendingReply:
     recipient: str
     raw: bytes
     attempts: int
+    sending_since: datetime | None
+    """Not None when an earlier attempt was cut off before its outcome was recorded."""
 
 
 def create_store_engine(url: str) -> Engine:
@@ -63,6 +72,12 @@ def create_store_engine(url: str) -> Engine:
     On SQLite, Python's driver commits on its own before DDL, so a bot killed during its
     first migration left tables without `alembic_version` and could never start again.
     SQLAlchemy's recipe for pysqlite makes every transaction, DDL included, explicit.
+
+    Every transaction takes the write lock when it begins (`BEGIN IMMEDIATE`). A deferred
+    transaction that read first and wrote second met another process's pending write lock
+    with an immediate "database is locked" — SQLite skips the busy wait there, since waiting
+    could deadlock — so a caseworker's tool holding the database for a moment crashed the
+    bot. Taking the lock up front turns that into an ordinary wait of up to `timeout`.
     """
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True)
@@ -74,7 +89,7 @@ def create_store_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 
@@ -122,12 +137,26 @@ class Store:
         requirements: tuple[Requirement, ...],
         build_reply: ReplyBuilder,
         max_replies_per_sender_per_day: int,
+        max_replies_per_hour: int | None = None,
+        may_reply: bool = True,
     ) -> FiledMail:
+        """File one mail (see the module's docstring); `max_replies_per_hour` None: no cap.
+
+        `may_reply` False (mail from before the reply cut-off, a backlog) files it unanswered.
+        """
         digest = self.raw_mail.put(raw)
         with self.session() as session, session.begin():
             existing = session.scalar(select(Mail).where(Mail.source_key == source_key))
             if existing is not None:
                 return FiledMail(existing.ticket_id, existing.id, None, duplicate=True)
+            ours = mail.message_id is not None and session.scalar(
+                select(OutboxMessage.id).where(OutboxMessage.message_id == mail.message_id)
+            )
+            spoofed = spoofed_own_address(verdict.evidence.rules, sent_by_the_bot=bool(ours))
+            if spoofed:
+                rules = (*verdict.evidence.rules, SPOOFED_OWN_ADDRESS)
+                evidence = dataclasses.replace(verdict.evidence, rules=rules)
+                verdict = dataclasses.replace(verdict, evidence=evidence)
             ticket = _thread_of(session, verdict, mail)
             previous = case_state_of(ticket) if ticket is not None else None
             state = next_case_state(previous, verdict, requirements)
@@ -169,6 +198,8 @@ class Store:
                     "missing": list(state.missing),
                 },
             )
+            if spoofed:
+                _event(session, ticket, "spoofed_own_address", {"mail_id": row.id})
             outbox_id, skipped = self._queue_reply(
                 session,
                 ticket,
@@ -178,6 +209,8 @@ class Store:
                 mail,
                 build_reply,
                 max_replies_per_sender_per_day,
+                max_replies_per_hour,
+                may_reply,
             )
             return FiledMail(ticket.id, row.id, outbox_id, reply_skipped=skipped)
 
@@ -191,10 +224,24 @@ class Store:
         mail: ParsedMail,
         build_reply: ReplyBuilder,
         max_per_day: int,
+        max_per_hour: int | None,
+        may_reply: bool,
     ) -> tuple[int | None, str | None]:
         if verdict.reply.action is ReplyAction.NONE:
             return None, None
-        reply = build_reply(reply_for_case(verdict, state), mail, ticket.reference)
+        if not may_reply:
+            reason = "arrived before the reply cut-off"
+            _event(session, ticket, "reply_skipped", {"mail_id": row.id, "reason": reason})
+            return None, reason
+        earlier_senders = session.scalars(
+            select(Mail.sender).where(Mail.ticket_id == ticket.id, Mail.id != row.id)
+        ).all()
+        speaks_of = limit_to_thread(
+            reply_for_case(verdict, state),
+            thread_case_reference=ticket.case_reference,
+            sender_in_thread=not earlier_senders or row.sender in earlier_senders,
+        )
+        reply = build_reply(speaks_of, mail, ticket.reference)
         if reply is None:
             return None, "no address to answer"
         recipient = str(reply["To"]).lower()
@@ -207,6 +254,14 @@ class Store:
         if (sent_today or 0) >= max_per_day:
             _event(session, ticket, "reply_skipped", {"mail_id": row.id, "reason": "rate limit"})
             return None, f"rate limit: {max_per_day} replies a day to {recipient}"
+        hour_ago = utc_now() - timedelta(hours=1)
+        this_hour = session.scalar(
+            select(func.count(OutboxMessage.id)).where(OutboxMessage.created_at >= hour_ago)
+        )
+        if max_per_hour is not None and (this_hour or 0) >= max_per_hour:
+            reason = "overall rate limit"
+            _event(session, ticket, "reply_skipped", {"mail_id": row.id, "reason": reason})
+            return None, f"{reason}: {max_per_hour} replies an hour"
         outbox = OutboxMessage(
             ticket_id=ticket.id,
             mail_id=row.id,
@@ -228,17 +283,48 @@ class Store:
                 .order_by(OutboxMessage.id)
                 .limit(limit)
             ).all()
-            return [PendingReply(r.id, r.message_id, r.recipient, r.raw, r.attempts) for r in rows]
+            return [
+                PendingReply(r.id, r.message_id, r.recipient, r.raw, r.attempts, r.sending_since)
+                for r in rows
+            ]
 
     def mark_sent(self, outbox_id: int) -> None:
         with self.session() as session, session.begin():
             row = session.get_one(OutboxMessage, outbox_id)
+            if row.status == OutboxStatus.SENT.value:
+                return  # its copy came back first and confirmed it
             row.status = OutboxStatus.SENT.value
             row.sent_at = utc_now()
+            row.sending_since = None
             row.attempts += 1
             _event(
                 session, session.get_one(Ticket, row.ticket_id), "reply_sent", {"outbox_id": row.id}
             )
+
+    def confirm_delivery(self, message_id: str) -> bool:
+        """The relay's copy of reply `message_id` reached the bot's own inbox.
+
+        Returns False when no reply of ours has that Message-ID. A reply still pending — its
+        attempt was cut off after the relay accepted it — becomes sent, so it is not sent twice.
+        """
+        with self.session() as session, session.begin():
+            row = session.scalars(
+                select(OutboxMessage).where(OutboxMessage.message_id == message_id)
+            ).one_or_none()
+            if row is None:
+                return False
+            if row.confirmed_at is not None:
+                return True
+            row.confirmed_at = utc_now()
+            details: dict[str, Any] = {"outbox_id": row.id}
+            if row.status == OutboxStatus.PENDING.value:
+                row.status = OutboxStatus.SENT.value
+                row.sent_at = row.sending_since or row.confirmed_at
+                row.sending_since = None
+                row.attempts += 1
+                details["recovered"] = True  # accepted by the relay before a crash
+            _event(session, session.get_one(Ticket, row.ticket_id), "reply_confirmed", details)
+            return True
 
     def mark_failed(self, outbox_id: int, error: str, *, permanent: bool) -> None:
         """A temporary failure stays pending (tried again later); a permanent one is shown."""
@@ -246,6 +332,7 @@ class Store:
             row = session.get_one(OutboxMessage, outbox_id)
             row.attempts += 1
             row.last_error = error[:2_000]
+            row.sending_since = None
             if permanent:
                 row.status = OutboxStatus.FAILED.value
                 ticket = session.get_one(Ticket, row.ticket_id)

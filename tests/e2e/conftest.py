@@ -8,6 +8,7 @@ every process a test starts is killed in a finalizer.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import email
 import email.policy
@@ -23,13 +24,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
+import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from tests.conftest import REPO, make_mail
+from tests.conftest import EVERY_MAIL_ANSWERED, REPO, make_mail
 from tests.network import free_port
 from tests.replies.conftest import Delivered
 from tests.sources.conftest import (  # the fixtures `account` and `dovecot` are re-exported
@@ -40,6 +42,9 @@ from tests.sources.conftest import (  # the fixtures `account` and `dovecot` are
 )
 from tests.sources.dovecot import Account, DovecotServer
 from tests.store.test_store import DPIA, FORM, SCRIPT
+
+BOT_ADDRESS = "mikrodata@ssb.no"
+"""The inbox's own address (`MIKROBOT_FROM`): replies come from it, copies come back to it."""
 
 MIKROBOT = Path(sys.executable).with_name("mikrobot")
 """The console script of the virtualenv running the tests: what `pip install` puts there."""
@@ -97,11 +102,21 @@ def message_id(n: int) -> str:
 
 @dataclass
 class Recorder:
-    """An aiosmtpd handler that records every accepted message; 451 while `refusing`."""
+    """An aiosmtpd handler that records every accepted message; 451 while `refusing`.
+
+    With `local_mailbox` set it is also the bot's own mail server: a copy addressed to
+    `local_address` is stored there (as an MTA with local delivery would) before the 250.
+    """
 
     delivered: list[Delivered] = field(default_factory=list)
     refusing: bool = False
     refused: int = 0
+    local_address: str = BOT_ADDRESS
+    local_mailbox: Callable[[bytes], None] | None = None
+    stall: Literal["before_accepting", "after_accepting"] | None = None
+    """Hold the next DATA without an answer — before or after taking the message — until
+    `stall` is set back to None: the moment to kill the bot mid-send."""
+    stalled: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_DATA(  # noqa: N802 - aiosmtpd's hook name
@@ -111,16 +126,28 @@ class Recorder:
             with self._lock:
                 self.refused += 1
             return "451 4.3.0 Try again later"
+        content = envelope.original_content or b""
+        if self.stall == "before_accepting":
+            await self._hold()
+            return "451 4.4.2 Client went away before the message was taken"
         with self._lock:
             self.delivered.append(
-                Delivered(
-                    str(envelope.mail_from),
-                    list(envelope.rcpt_tos),
-                    envelope.original_content or b"",
-                    session.peer,
-                )
+                Delivered(str(envelope.mail_from), list(envelope.rcpt_tos), content, session.peer)
             )
+        if self.local_mailbox is not None and self.local_address in envelope.rcpt_tos:
+            self.local_mailbox(content)
+        if self.stall == "after_accepting":
+            await self._hold()
         return "250 Message accepted for delivery"
+
+    async def _hold(self) -> None:
+        self.stalled.set()
+        while self.stall is not None:
+            await asyncio.sleep(0.02)
+
+    def deliver_copies_to(self, server: DovecotServer, user: Account) -> None:
+        """Store copies for the bot's own address in `user`'s INBOX, as SSB's relay would."""
+        self.local_mailbox = lambda raw: server.append(user, raw)
 
     def messages(self) -> list[EmailMessage]:
         with self._lock:
@@ -230,32 +257,50 @@ class Bot:
 
 @dataclass
 class Deployment:
-    """Where one bot's state lives: its database, raw mail and log, all in tmp_path."""
+    """Where one bot's state lives: its database, raw mail and log, all in tmp_path.
+
+    The database is the SQLite file `database`, or the PostgreSQL database at `url`.
+    """
 
     root: Path
     database: Path
+    url: str | None = None
+
+    @property
+    def database_url(self) -> str:
+        return self.url or f"sqlite:///{self.database}"
 
     def mails_per_message_id(self) -> Counter[str]:
         """`mails` rows per Message-ID: 1 everywhere means every mail was filed exactly once."""
-        if not self.database.exists():
-            return Counter()
-        with contextlib.closing(sqlite3.connect(self.database, timeout=30)) as db:
-            try:
-                rows = db.execute("SELECT message_id FROM mails").fetchall()
-            except sqlite3.OperationalError:  # no table before the first migration commits
-                return Counter()
-        return Counter(str(row[0]) for row in rows)
+        return Counter(str(row[0]) for row in self.query("SELECT message_id FROM mails"))
 
     def outbox(self) -> dict[str, str]:
         """Reply Message-ID → outbox status."""
+        rows = self.query("SELECT message_id, status FROM outbox")
+        return {str(mid): str(status) for mid, status in rows}
+
+    def confirmed_replies(self) -> int:
+        """Replies whose copy came back through the inbox (`outbox.confirmed_at` set)."""
+        return len(self.query("SELECT id FROM outbox WHERE confirmed_at IS NOT NULL"))
+
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        """Rows of `sql`, or none before the first migration has created the tables."""
+        if self.url is not None:
+            engine = sa.create_engine(self.url, poolclass=sa.pool.NullPool)
+            try:
+                with engine.connect() as connection:
+                    return [tuple(row) for row in connection.execute(sa.text(sql))]
+            except sa.exc.ProgrammingError:  # no table before the first migration commits
+                return []
+            finally:
+                engine.dispose()
         if not self.database.exists():
-            return {}
+            return []
         with contextlib.closing(sqlite3.connect(self.database, timeout=30)) as db:
             try:
-                rows = db.execute("SELECT message_id, status FROM outbox").fetchall()
+                return db.execute(sql).fetchall()
             except sqlite3.OperationalError:  # no table before the first migration commits
-                return {}
-        return {str(mid): str(status) for mid, status in rows}
+                return []
 
 
 @pytest.fixture
@@ -277,10 +322,12 @@ def start_bot(deployment: Deployment) -> Iterator[Callable[..., Bot]]:
         env.update(
             MIKROBOT_SOURCE=source,
             MIKROBOT_SMTP=f"smtp://127.0.0.1:{smtp_port}",
-            MIKROBOT_DATABASE=f"sqlite:///{deployment.database}",
+            MIKROBOT_DATABASE=deployment.database_url,
             MIKROBOT_RAW_MAIL_DIR=str(deployment.root / "raw"),
             MIKROBOT_CONFIG=str(deployment.root / "no-such-mikrobot.toml"),
-            MIKROBOT_FROM="mikrodata@ssb.no",
+            MIKROBOT_FROM=BOT_ADDRESS,
+            MIKROBOT_DELIVERY_COPY_WAIT="5",
+            MIKROBOT_REPLY_CUTOFF=EVERY_MAIL_ANSWERED,
             MIKROBOT_POLL_INTERVAL="0.3",
             MIKROBOT_WAIT_TIMEOUT="2",
             PYTHONUNBUFFERED="1",
@@ -360,12 +407,23 @@ def wait_for_filed(bot: Bot, deployment: Deployment, at_least: int) -> None:
     )
 
 
-def run_to_completion(bot: Bot, deployment: Deployment, count: int, timeout: float) -> None:
-    """Starts `bot` (unless running), waits until all `count` mails are done, SIGTERMs it."""
+def run_to_completion(
+    bot: Bot, deployment: Deployment, count: int, timeout: float, *, copies_back: bool = False
+) -> None:
+    """Starts `bot` (unless running), waits until all `count` mails are done, SIGTERMs it.
+
+    With `copies_back`, done also means every reply's copy came back and was matched.
+    """
     if not bot.running:
         bot.start()
+
+    def done() -> bool:
+        return all_done(deployment, count) and (
+            not copies_back or deployment.confirmed_replies() >= count
+        )
+
     wait_until(
-        lambda: all_done(deployment, count) or not bot.running,
+        lambda: done() or not bot.running,
         timeout,
         "every mail filed and answered",
         detail=bot.log_tail,

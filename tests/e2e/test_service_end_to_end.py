@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from tests.e2e.conftest import (
+    BOT_ADDRESS,
     MIKROBOT,
     Bot,
     Deployment,
@@ -38,6 +39,7 @@ def test_appended_mail_is_filed_moved_and_answered_in_its_thread_then_sigterm_ex
     under test noticed the mail: the poll in one case, the IDLE push in the other.
     """
     recorder, port = smtp
+    recorder.deliver_copies_to(dovecot, account)
     poll_interval = "0.3" if idle == "false" else "60"
     bot = start_bot(
         source_url(dovecot, account),
@@ -57,14 +59,21 @@ def test_appended_mail_is_filed_moved_and_answered_in_its_thread_then_sigterm_ex
         "the reply at the SMTP server",
         detail=bot.log_tail,
     )
+    wait_until(
+        lambda: deployment.confirmed_replies() == 1 or not bot.running,
+        10,
+        "the relay's copy of the reply to come back and confirm it",
+        detail=bot.log_tail,
+    )
     started = time.monotonic()
     assert bot.terminate(timeout=10) == 0, bot.log_tail()
     assert time.monotonic() - started < 5, "SIGTERM must stop the bot promptly"
 
     (reply,) = recorder.messages()
     (delivered,) = recorder.delivered
-    assert delivered.rcpt_tos == ["kari.nordmann.0@bergen.kommune.no"]
+    assert delivered.rcpt_tos == ["kari.nordmann.0@bergen.kommune.no", BOT_ADDRESS]
     assert reply["To"] == "kari.nordmann.0@bergen.kommune.no"
+    assert reply["Bcc"] is None and reply["Cc"] is None, "the copy is in the envelope only"
     assert "mikrodata@ssb.no" in str(reply["From"])
     assert reply["In-Reply-To"] == message_id(0)
     assert message_id(0) in str(reply["References"]).split()
@@ -77,6 +86,7 @@ def test_appended_mail_is_filed_moved_and_answered_in_its_thread_then_sigterm_ex
     folders = folder_counts(dovecot, account)
     assert folders["INBOX"] == 0
     assert folders["Triaged/new_application"] == 1
+    assert folders["Triaged/sent"] == 1, "the copy is put away, not filed as a ticket"
 
     tickets = subprocess.run(
         [str(MIKROBOT), "tickets"], env=bot.env, capture_output=True, timeout=30, check=True

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
+import threading
+import time
 from email.message import EmailMessage
 from email.utils import make_msgid
+from pathlib import Path
 
 import sqlalchemy as sa
+from sqlalchemy import func, select, update
 
 from bot.store import Store
+from bot.store.models import Ticket
 from bot.triage import TriageContext, triage
 from bot.verdict import Verdict
 from parsers.mail import parse_mail
@@ -216,3 +223,32 @@ def test_schema_changes_roll_back_with_their_transaction(database_url: str) -> N
     with engine.connect() as connection:
         assert "half_done" not in sa.inspect(connection).get_table_names()
     engine.dispose()
+
+
+def test_the_bot_waits_for_a_lock_held_elsewhere_instead_of_failing_mid_transaction(
+    tmp_path: Path,
+) -> None:
+    """The CI failure of 2026-11-27: the bot read, another process asked for the write lock,
+    and the bot's write then failed at once with "database is locked" (SQLite refuses to
+    wait there, to avoid a deadlock). Transactions now take the write lock as they begin."""
+    database = tmp_path / "mikrobot.db"
+    store = Store.open(f"sqlite:///{database}", tmp_path / "raw")
+    other_got_the_lock = threading.Event()
+
+    def other_process() -> None:
+        with contextlib.closing(
+            sqlite3.connect(database, timeout=10, isolation_level=None)
+        ) as other:
+            other.execute("BEGIN EXCLUSIVE")
+            other_got_the_lock.set()
+            other.execute("COMMIT")
+
+    with store.session() as session, session.begin():
+        session.execute(select(func.count(Ticket.id)))  # the bot reads first …
+        waiting = threading.Thread(target=other_process)
+        waiting.start()
+        time.sleep(0.3)  # … the other asks for the lock and waits …
+        assert not other_got_the_lock.is_set()
+        session.execute(update(Ticket).values(status="new"))  # … and the bot still writes
+    waiting.join(timeout=10)
+    assert other_got_the_lock.is_set(), "the other process got its turn after the bot's commit"

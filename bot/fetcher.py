@@ -1,0 +1,150 @@
+"""Source → queue: the one process per mailbox that talks to the inbox.
+
+It takes each new mail into the work queue (bytes on disk, a row in `inbound`), recognises
+the relay's copies of our own replies (proof of delivery, no ticket), and moves or flags
+mail once a worker has filed it. It runs only while it holds the mailbox's lock, so two
+machines running `mikrobot run` never fetch the same mailbox at once.
+"""
+
+from __future__ import annotations
+
+import email.parser
+import email.policy
+import email.utils
+import logging
+import os
+import socket
+from dataclasses import dataclass, field
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from bot.settings import Settings
+from bot.sources import MailSource, SourceMail
+from bot.store import Store, queue
+from bot.store.leader import MailboxLock, mailbox_lock
+
+log = logging.getLogger(__name__)
+
+OWN_REPLY_FOLDER = "sent"
+"""Where the relay's copies of the bot's replies go (`Triaged/sent` by default)."""
+
+
+def process_name() -> str:
+    """Who holds a lock or a claim, as an operator reads it: host and process id."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def mailbox_name(source: str) -> str:
+    """The mailbox's identity across processes and machines, without any password."""
+    if "://" not in source:
+        return f"maildir:{os.path.abspath(source)}"
+    parts = urlsplit(source)
+    user = f"{parts.username}@" if parts.username else ""
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{user}{parts.hostname}{port}{parts.path or '/INBOX'}"
+
+
+@dataclass
+class FetchStats:
+    fetched: int = 0
+    duplicates: int = 0
+    """Mails seen again (after a restart, before they were moved): not queued twice."""
+    replies_confirmed: int = 0
+    backlog: int = 0
+    """Mails older than the reply cut-off: filed, never answered."""
+
+
+@dataclass
+class Fetcher:
+    settings: Settings
+    source: MailSource
+    store: Store
+    lock: MailboxLock | None = None
+    mailbox: str = ""
+    stats: FetchStats = field(default_factory=FetchStats)
+    cutoff: datetime | None = None
+    """Mail that arrived before this is filed without a reply (set by `start`)."""
+
+    def __post_init__(self) -> None:
+        self.mailbox = self.mailbox or mailbox_name(self.settings.source)
+        if self.lock is None:
+            self.lock = mailbox_lock(self.store.engine, self.mailbox, self.settings.raw_mail_dir)
+
+    def try_start(self) -> bool:
+        """Take the mailbox's lock if it is free; True once this process is its fetcher."""
+        assert self.lock is not None
+        if self.cutoff is not None and self.lock.held():
+            return True
+        if not self.lock.acquire():
+            return False
+        first_start = queue.register_mailbox(self.store, self.mailbox)
+        self.cutoff = self.settings.reply_cutoff or first_start
+        log.info("fetching %s; mail that arrived before %s is filed unanswered",
+                 self.mailbox, self.cutoff.isoformat())  # fmt: skip
+        return True
+
+    def release(self) -> None:
+        if self.lock is not None:
+            self.lock.release()
+        self.cutoff = None
+
+    def fetch_waiting(self, batch: int = 100) -> int:
+        """Queue the new mails the source holds now (at most `batch`); returns how many.
+
+        Mails already queued or filed (waiting to be moved) are not downloaded again.
+        """
+        if not self.try_start():
+            return 0
+        try:
+            mails = self.source.fetch_new(limit=batch, known=self._queued_already)
+        except Exception as error:
+            queue.record_fetch(self.store, self.mailbox, process_name(), ok=False, error=str(error))
+            raise
+        queue.record_fetch(self.store, self.mailbox, process_name(), ok=True)
+        for mail in mails:
+            self.stats.fetched += 1
+            if self._is_copy_of_own_reply(mail):
+                self.source.mark_done(mail, OWN_REPLY_FOLDER)
+                continue
+            may_reply = self._may_reply(mail)
+            if not queue.enqueue(self.store, self.mailbox, mail, may_reply=may_reply):
+                self.stats.duplicates += 1  # queued by another fetcher a moment ago
+            elif not may_reply:
+                self.stats.backlog += 1
+        return len(mails)
+
+    def _queued_already(self, keys: list[str]) -> set[str]:
+        return queue.known_keys(self.store, keys)
+
+    def move_filed(self) -> int:
+        """Move (or flag) every mail a worker has filed; idempotent after a crash."""
+        if self.cutoff is None:
+            return 0
+        done = queue.done_at_source(self.store, self.mailbox)
+        for item in done:
+            self.source.mark_done(item.mail, item.category)
+            queue.mark_done_at_source(self.store, item.id)
+        return len(done)
+
+    def _may_reply(self, mail: SourceMail) -> bool:
+        """INTERNALDATE has whole seconds: a mail of the cut-off's own second is new."""
+        if mail.received_at is None or self.cutoff is None:
+            return True
+        return mail.received_at >= self.cutoff.replace(microsecond=0)
+
+    def _is_copy_of_own_reply(self, mail: SourceMail) -> bool:
+        """The relay's copy of a reply we sent (`delivery_copy`): proof of delivery, no ticket.
+
+        Recognised by its Message-ID, which only our outbox holds, and our own From; anything
+        else from our address is filed like any mail (and never answered: the loop guard).
+        """
+        headers = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(mail.raw)
+        message_id = str(headers.get("Message-ID") or "").strip()
+        sender = email.utils.parseaddr(str(headers.get("From") or ""))[1]
+        if not message_id or sender.lower() != self.settings.from_address.lower():
+            return False
+        if not self.store.confirm_delivery(message_id):
+            return False
+        self.stats.replies_confirmed += 1
+        log.info("reply %s confirmed: its copy came back through the inbox", message_id)
+        return True
