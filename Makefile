@@ -77,7 +77,8 @@ fuzz: install
 
 # Benchmarks (issue #6), not tests: never part of `make test`. Runs against a private Dovecot,
 # aiosmtpd and the PostgreSQL at 127.0.0.1:5432, and writes BENCHMARKS.md and docs/bench-*.png
-# (10–25 min on 2 cores). BENCH_QUICK=1 is a smoke run of a few minutes.
+# (about 25 min on 2 cores). BENCH_QUICK=1 is a smoke run of a few minutes, reported apart
+# in var/bench/quick/.
 bench: install
 	$(PY) -m pip install --quiet -e '.[test,bench]'
 	$(PY) -m bench

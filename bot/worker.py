@@ -132,28 +132,35 @@ class Worker:
         when it provably did not go out: the sender says so (a file is not there), or no
         copy came back through the inbox within `delivery_copy_wait`.
         """
-        for pending in self.store.pending_replies():
-            if self.stopping():
-                return
-            if pending.sending_since is not None and not self._may_send_again(pending):
-                continue
-            if not queue.claim_for_sending(self.store, pending.id, pending.sending_since):
-                continue  # another worker is sending it
-            message = email.message_from_bytes(pending.raw, policy=email.policy.SMTP)
-            assert isinstance(message, EmailMessage)
-            try:
-                self.sender.send(message)
-            except TemporaryDeliveryError as error:
-                self.store.mark_failed(pending.id, str(error), permanent=False)
-                log.warning("reply %s not sent yet: %s", pending.message_id, error)
-                return
-            except PermanentDeliveryError as error:
-                self.store.mark_failed(pending.id, str(error), permanent=True)
-                self.stats.replies_failed += 1
-                log.error("reply %s rejected: %s", pending.message_id, error)
-                continue
-            self.store.mark_sent(pending.id)
-            self.stats.replies_sent += 1
+        after = 0
+        while batch := self.store.pending_replies(after=after):
+            for pending in batch:
+                if self.stopping() or not self._deliver(pending):
+                    return
+                after = pending.id
+
+    def _deliver(self, pending: PendingReply) -> bool:
+        """Send one queued reply; False when the relay is unavailable (stop this round)."""
+        if pending.sending_since is not None and not self._may_send_again(pending):
+            return True  # still waiting for its copy: the next round decides
+        if not queue.claim_for_sending(self.store, pending.id, pending.sending_since):
+            return True  # another worker is sending it
+        message = email.message_from_bytes(pending.raw, policy=email.policy.SMTP)
+        assert isinstance(message, EmailMessage)
+        try:
+            self.sender.send(message)
+        except TemporaryDeliveryError as error:
+            self.store.mark_failed(pending.id, str(error), permanent=False)
+            log.warning("reply %s not sent yet: %s", pending.message_id, error)
+            return False
+        except PermanentDeliveryError as error:
+            self.store.mark_failed(pending.id, str(error), permanent=True)
+            self.stats.replies_failed += 1
+            log.error("reply %s rejected: %s", pending.message_id, error)
+            return True
+        self.store.mark_sent(pending.id)
+        self.stats.replies_sent += 1
+        return True
 
     def _may_send_again(self, pending: PendingReply) -> bool:
         """Decide for a reply whose last attempt was cut off: did it go out or not?"""

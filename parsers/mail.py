@@ -15,6 +15,7 @@ import codecs
 import email
 import email.parser
 import email.policy
+import email.utils
 import mimetypes
 import re
 import unicodedata
@@ -398,12 +399,23 @@ def _decoded_headers(message: Message, walk: _Walk) -> tuple[tuple[str, str], ..
 
 
 def _addresses(message: Message, name: str, walk: _Walk) -> list[Address]:
+    """The header's addresses, taken apart *before* encoded words are decoded.
+
+    Decoding first would let a display name such as `=?utf-8?q?evil=40y.no=2C_?=` turn
+    into a second address (or replace the real one); encoded words are atoms of a name,
+    so each name is decoded only after the split.
+    """
     found: list[Address] = []
     for value in message.get_all(name) or []:
         try:
-            raw = _header_text(_clip(value, walk.limits.max_header_chars))
-            raw = raw[: walk.limits.max_header_chars]
-            pairs = get_addresses(raw, decode_names=True)
+            clipped = _clip(value, walk.limits.max_header_chars)
+            if isinstance(clipped, Header):  # already decoded by the email package
+                pairs = get_addresses(_header_text(clipped), decode_names=True)
+            else:
+                raw = str(clipped)[: walk.limits.max_header_chars]
+                if not raw.isascii():
+                    raw = decode_text(raw.encode("utf-8", "surrogateescape"), None)
+                pairs = [(_header_text(n), a) for n, a in email.utils.getaddresses([raw])]
         except Exception as error:
             walk.defects.append(f"unreadable {name} header: {error}")
             continue

@@ -347,3 +347,16 @@ def test_split_body_loses_no_line_of_the_new_text_or_history(body: str) -> None:
     split = split_body(body)
     for part in (split.new, split.quoted, split.forwarded, split.signature):
         assert part.strip() == "" or part.strip() in body.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def test_an_encoded_display_name_cannot_become_the_sender_address() -> None:
+    """`=?utf-8?q?evil=40y.no=2C_?=` decodes to "evil@y.no, ": taken apart after decoding,
+    it used to become the sender (and the key of the per-sender reply limit)."""
+    raw = (
+        b"From: =?utf-8?q?evil=40y.no=2C_?= <kari@bergen.kommune.no>\r\n"
+        b"To: mikrodata@ssb.no\r\nSubject: Hei\r\nMessage-ID: <a@b.no>\r\n\r\nHei.\r\n"
+    )
+    mail = parse_mail(raw)
+    assert mail.sender is not None
+    assert mail.sender.email == "kari@bergen.kommune.no"
+    assert mail.sender.name == "evil@y.no,"

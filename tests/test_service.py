@@ -153,3 +153,14 @@ def test_a_dpia_sent_later_completes_the_application_which_is_acknowledged_once(
     assert ticket.status == "ready" and ticket.missing == []
     actions = [o.action for o in service.store.outbox(ticket.id)]
     assert actions == ["request_missing", "acknowledge"]
+
+
+def test_one_run_sends_every_queued_reply_not_just_the_first_page(service: Service) -> None:
+    """`pending_replies` pages by 50; a `--once` run over a larger batch sent only 50."""
+    count = 55
+    for n in range(count):
+        raw = make_mail("Vedlagt er søknaden vår.", sender=f"Søker {n} <soker.{n}@uio.no>")
+        deliver(service, raw.replace(b"<test-1@", f"<page-{n}@".encode()))
+    stats = service.run(once=True)
+    assert stats.filed == count
+    assert stats.replies_sent == len(outbox(service)) == count

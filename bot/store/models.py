@@ -154,8 +154,6 @@ class InboundState(StrEnum):
     """Fetched and stored; waiting for a worker."""
     FILED = "filed"
     """Triaged and filed (ticket committed); the source may now move or flag it."""
-    OWN_REPLY = "own_reply"
-    """The relay's copy of one of our replies: it confirmed a delivery, no ticket."""
 
 
 class InboundMail(Base):

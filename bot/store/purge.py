@@ -32,14 +32,22 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session, selectinload
 
 from bot.cases import TicketStatus
-from bot.store.models import Mail, OutboxMessage, OutboxStatus, Ticket, TicketEvent, utc_now
+from bot.store.models import (
+    Mail,
+    OutboxMessage,
+    OutboxStatus,
+    Ticket,
+    TicketEvent,
+    as_utc,
+    utc_now,
+)
 from bot.store.repository import BOT_ACTOR, Store
 from bot.verdict import Category
 
@@ -96,11 +104,6 @@ class PurgeReport:
             f"reply(ies); raw mail files deleted {self.files_deleted}, kept (shared) "
             f"{self.files_kept}"
         )
-
-
-def as_utc(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; the store writes UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def closed_at(ticket: TicketView) -> datetime | None:

@@ -191,16 +191,6 @@ def mark_filed(store: Store, inbound_id: int, category: str, *, error: str | Non
         row.last_error = error[:2_000] if error else None
 
 
-def mark_own_reply(store: Store, source_key: str) -> None:
-    """The mail was the relay's copy of our reply: nothing to triage, only to put away."""
-    with store.session() as session, session.begin():
-        session.execute(
-            update(InboundMail)
-            .where(InboundMail.source_key == source_key)
-            .values(state=InboundState.OWN_REPLY.value, category="sent", filed_at=utc_now())
-        )
-
-
 def done_at_source(store: Store, mailbox: str, limit: int = 200) -> list[DoneMail]:
     """Filed mails of `mailbox` still in the inbox: the fetcher moves or flags them next."""
     with store.session() as session:

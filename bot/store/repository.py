@@ -275,11 +275,12 @@ class Store:
         _event(session, ticket, "reply_queued", {"mail_id": row.id, "outbox_id": outbox.id})
         return outbox.id, None
 
-    def pending_replies(self, limit: int = 50) -> list[PendingReply]:
+    def pending_replies(self, limit: int = 50, *, after: int = 0) -> list[PendingReply]:
+        """Queued replies, oldest first, with ids above `after` (to page through them)."""
         with self.session() as session:
             rows = session.scalars(
                 select(OutboxMessage)
-                .where(OutboxMessage.status == OutboxStatus.PENDING.value)
+                .where(OutboxMessage.status == OutboxStatus.PENDING.value, OutboxMessage.id > after)
                 .order_by(OutboxMessage.id)
                 .limit(limit)
             ).all()
