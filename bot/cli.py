@@ -200,11 +200,11 @@ def run(once: bool, workers: int) -> None:
         else:
             stats = service.run(once=once)
     finally:
-        service.source.close()
-        service.sender.close()
+        service.close()
     click.echo(
-        f"fetched {stats.fetched}, filed {stats.filed} ({stats.duplicates} already filed), "
-        f"replies sent {stats.replies_sent}, rejected {stats.replies_failed}",
+        f"fetched {stats.fetched}, filed {stats.filed}, {stats.backlog} of them from before "
+        f"the reply cut-off; replies sent {stats.replies_sent}, rejected {stats.replies_failed}, "
+        f"confirmed by their copy {stats.replies_confirmed}",
         err=True,
     )
 

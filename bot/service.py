@@ -138,9 +138,12 @@ class Service:
         return self.stats
 
     def process_waiting_mail(self, batch: int = 100) -> int:
-        """Queue, file and move what the source holds now; returns how many mails it took."""
+        """Queue, file, answer and move what the source holds now; returns how many mails
+        it took. Replies go out before the mail is moved: the applicant waits on the one,
+        nobody on the other."""
         taken = self.fetcher.fetch_waiting(batch)
-        self.worker.work_waiting()
+        if self.worker.work_waiting():
+            self.worker.deliver_replies()
         self.fetcher.move_filed()
         return taken
 
