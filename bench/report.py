@@ -217,7 +217,7 @@ def _floors_table(r: dict[str, dict[str, Any]]) -> list[str]:
             f"{_f(s['floor'] / pages, 2, ' ms')} (pypdfium2) | "
             f"{_f(obv['pdf_ms_per_page']['p50'], 0, ' ms')} (pdfplumber `extract_text`, median of "
             f"{obv['pdf_ms_per_page']['n']} PDFs) | {_f(s['ours'] / pages, 2, ' ms')} "
-            f"(PDFium + pdfplumber layout pass) | {_f(s['ours'] / s['floor'], 2, '×')} | "
+            f"(PDFium text and table rows) | {_f(s['ours'] / s['floor'], 2, '×')} | "
             f"{CMD.format('pipeline')} |"
         )
     for key, label, lib in (

@@ -3,13 +3,20 @@
 This module's single job is to make "bounded and never raises" cheap to get right in each
 extractor: `TextBudget` collects lines until `max_chars`, `Deadline` answers "is time up?",
 `clean_text` strips control characters the libraries leave behind, and `describe_error`
-turns a library exception into one short line for `AttachmentText.error`.
+turns a library exception into one short line for `AttachmentText.error`. For the Office
+packages, `safe_xml` parses a part with no DTD, no entity expansion and no network, and
+`package_relations` lists a part's internal relationships.
 """
 
 from __future__ import annotations
 
+import posixpath
 import re
 import time
+import zipfile
+from typing import Any
+
+from lxml import etree  # type: ignore[import-untyped]
 
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 _MAX_ERROR_CHARS = 160
@@ -82,3 +89,43 @@ def megabytes(size: int, *, limit: bool = False) -> str:
     """Decimal megabytes as the limit messages show them: "31.2 MB", a limit as "30 MB"."""
     value = size / 1_000_000
     return f"{value:g} MB" if limit else f"{value:.1f} MB"
+
+
+_RELATIONSHIP = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
+
+
+def safe_xml(data: bytes) -> Any:
+    """Parse a part from a sender's package: no DTD loaded, no entity resolved, no network.
+
+    Entity references stay unexpanded nodes (lxml `_Entity`, whose tag is not a string), so
+    neither `SYSTEM` entities (local files, URLs) nor nested ones ("billion laughs") ever
+    produce text. Raises lxml's XMLSyntaxError on broken XML.
+    """
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
+    )
+    return etree.fromstring(data, parser)
+
+
+def package_relations(archive: zipfile.ZipFile, part: str) -> list[tuple[str, str, str]]:
+    """(id, relationship type, zip member name) of `part`'s internal relationships, in order.
+
+    External targets (remote templates, linked images) are left out: nothing is fetched.
+    A part without a relationships member has none.
+    """
+    folder, _, name = part.rpartition("/")
+    rels = posixpath.join(folder, "_rels", f"{name}.rels")
+    try:
+        root = safe_xml(archive.read(rels))
+    except KeyError:
+        return []
+    relations = []
+    for relation in root.iter(_RELATIONSHIP):
+        target = relation.get("Target") or ""
+        if relation.get("TargetMode") == "External" or not target:
+            continue
+        path = target[1:] if target.startswith("/") else posixpath.join(folder, target)
+        relations.append(
+            (relation.get("Id") or "", relation.get("Type") or "", posixpath.normpath(path))
+        )
+    return relations

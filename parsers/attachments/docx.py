@@ -1,10 +1,12 @@
 """DOCX attachments: body paragraphs and tables in reading order, then headers and footers.
 
-This module's single job is turning a Word package into bounded text. python-docx opens the
-package (after the shared zip-bomb guard), but the text comes from a small walk over the
-WordprocessingML of each part, because python-docx's `iter_inner_content()` and
-`Paragraph.text` skip content controls (`w:sdt`), tracked insertions and smart tags — exactly
-where filled-in Word application forms keep their answers. Table rows become "cell | cell"
+This module's single job is turning a Word package into bounded text. After the shared
+zip-bomb guard the parts are read straight from the zip and parsed with lxml without DTDs,
+entities or network (`safe_xml`); the main document is found through the package
+relationships, and its headers and footers through its own. The text comes from a small walk
+over the WordprocessingML of each part, which (unlike python-docx's `Paragraph.text`) keeps
+content controls (`w:sdt`), tracked insertions and smart tags — exactly where filled-in Word
+application forms keep their answers. Table rows become "cell | cell"
 lines, nested tables follow their row, merged cells are not repeated, and legacy form
 check boxes show as ☒/☐.
 """
@@ -12,13 +14,9 @@ check boxes show as ☒/☐.
 from __future__ import annotations
 
 import io
+import zipfile
 from collections.abc import Iterator
 from typing import Any
-
-from docx.opc.constants import RELATIONSHIP_TYPE as RT
-from docx.opc.exceptions import PackageNotFoundError
-from docx.oxml.parser import parse_xml
-from docx.package import Package
 
 from parsers.attachments import AttachmentText, ExtractionLimits
 from parsers.attachments.common import (
@@ -27,6 +25,8 @@ from parsers.attachments.common import (
     clean_text,
     describe_error,
     join_cells,
+    package_relations,
+    safe_xml,
 )
 from parsers.attachments.zipguard import zip_damage, zip_problem
 
@@ -160,28 +160,41 @@ def _blocks(container: Any, out: _Writer) -> None:
             _blocks(child, out)
 
 
-def _part_root(part: Any) -> Any:
-    """The XML root of a part; parsed here when python-docx kept only the bytes (.docm)."""
-    element = getattr(part, "element", None)
-    return element if element is not None else parse_xml(part.blob)
+_OFFICE_DOCUMENT = "/officeDocument"
+_HEADER, _FOOTER = "/header", "/footer"
+_DEFAULT_MAIN = "word/document.xml"
 
 
-def _header_footer_roots(main_part: Any) -> list[Any]:
-    rels = [
-        rel
-        for rel in main_part.rels.values()
-        if not rel.is_external and rel.reltype in (RT.HEADER, RT.FOOTER)
-    ]
-    parts = sorted({id(rel.target_part): rel.target_part for rel in rels}.values(), key=str)
-    return [_part_root(part) for part in parts]
+def _main_part(archive: zipfile.ZipFile) -> str:
+    """The main document's member name, as the package relationships give it."""
+    for _id, reltype, target in package_relations(archive, ""):
+        if reltype.endswith(_OFFICE_DOCUMENT):
+            return target
+    return _DEFAULT_MAIN
+
+
+def _header_footer_parts(archive: zipfile.ZipFile, main: str) -> list[str]:
+    """Header parts, then footer parts, each once and in name order."""
+    found = {
+        (reltype.endswith(_FOOTER), target)
+        for _id, reltype, target in package_relations(archive, main)
+        if reltype.endswith((_HEADER, _FOOTER))
+    }
+    return [target for _is_footer, target in sorted(found)]
+
+
+def _member(archive: zipfile.ZipFile, name: str) -> bytes:
+    """A part's bytes; KeyError names the part (zipfile's own message is a sentence)."""
+    try:
+        return archive.read(name)
+    except KeyError:
+        raise KeyError(name) from None
 
 
 def _open_error(exc: Exception) -> str:
     damage = zip_damage(exc, "DOCX")
     if damage:
         return damage
-    if isinstance(exc, PackageNotFoundError):
-        return "not a valid DOCX (not a zip file)"
     if isinstance(exc, KeyError):
         missing = exc.args[0] if exc.args else exc
         return f"not a valid DOCX (missing part: {missing})"
@@ -202,9 +215,10 @@ def extract_docx(
     if problem:
         return AttachmentText(filename, content_type, "docx", "", error=problem)
     try:
-        main_part = Package.open(io.BytesIO(payload)).main_document_part
-        root = _part_root(main_part)
-    except Exception as exc:  # python-docx/lxml raise KeyError, ValueError, XMLSyntaxError…
+        archive = zipfile.ZipFile(io.BytesIO(payload))
+        main = _main_part(archive)
+        root = safe_xml(_member(archive, main))
+    except Exception as exc:  # zipfile/lxml raise KeyError, zlib.error, XMLSyntaxError…
         return AttachmentText(filename, content_type, "docx", "", error=_open_error(exc))
     budget = TextBudget(limits.max_chars)
     out = _Writer(budget, deadline)
@@ -214,9 +228,9 @@ def extract_docx(
         _blocks(body if body is not None else root, out)
         # Sections repeat the same header and footer text: print each line once.
         seen: set[str] = set()
-        for header_root in _header_footer_roots(main_part):
+        for part in _header_footer_parts(archive, main):
             collector = _Collector(deadline)
-            _blocks(header_root, collector)
+            _blocks(safe_xml(_member(archive, part)), collector)
             for line in collector.lines:
                 if line not in seen:
                     seen.add(line)
@@ -225,6 +239,8 @@ def extract_docx(
         pass
     except Exception as exc:  # keep the text read so far, say why the rest is missing
         error = zip_damage(exc, "DOCX") or f"damaged DOCX: {describe_error(exc)}"
+    finally:
+        archive.close()
     return AttachmentText(
         filename=filename,
         content_type=content_type,

@@ -1,27 +1,26 @@
 """XLSX attachments: one "cell | cell" line per non-empty row, and the rows an applicant ticked.
 
-This module's single job is reading a workbook with openpyxl in streaming (read-only) mode
-within `max_cells`, `max_chars` and `max_seconds`, after the shared zip-bomb guard. SSB's
-variable lists have a tick column ("Bestilles", "Ønskes", "Kryss", …) where the applicant
-marks wanted variables with X/Ja/1/✓; those rows are returned in `selected_rows`. Workbooks
-whose [Content_Types].xml promises a sharedStrings part the zip lacks (openpyxl raises
-KeyError) are repaired by appending an empty one, which costs no recompression.
+This module's single job is reading a workbook's worksheets, in workbook order, within
+`max_cells`, `max_chars` and `max_seconds`, after the shared zip-bomb guard. The parts are
+read straight from the zip: shared strings and styles parsed whole, each sheet streamed row by
+row (lxml `iterparse`), all without DTDs, entities or network. Values read as openpyxl reads
+them with `data_only`: shared and inline strings, cached formula results, numbers (dates by
+their number format), booleans and error codes. SSB's variable lists have a tick column
+("Bestilles", "Ønskes", "Kryss", …) where the applicant marks wanted variables with
+X/Ja/1/✓; those rows are returned in `selected_rows`. A sharedStrings part that the package
+promises but lacks reads as empty.
 """
 
 from __future__ import annotations
 
 import io
 import re
-import threading
 import zipfile
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-import openpyxl
-from openpyxl.utils.exceptions import InvalidFileException
-from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+from lxml import etree  # type: ignore[import-untyped]
 
 from parsers.attachments import AttachmentText, ExtractionLimits
 from parsers.attachments.common import (
@@ -30,6 +29,8 @@ from parsers.attachments.common import (
     clean_text,
     describe_error,
     join_cells,
+    package_relations,
+    safe_xml,
 )
 from parsers.attachments.zipguard import zip_damage, zip_problem
 
@@ -42,11 +43,21 @@ _TICK_HEADER_WORDS = (
 TICK_HEADERS = frozenset(_TICK_HEADER_WORDS.split(" "))
 TICK_MARKS = frozenset({"x", "xx", "ja", "j", "yes", "y", "1", "true", "✓", "✔", "☑", "☒"})
 NO_MARKS = frozenset({"nei", "n", "no", "0", "false", "-", "–", "☐", "ikke"})
-_MISSING_MEMBER = re.compile(r"There is no item named '([^']+)' in the archive")
-_EMPTY_SST = (
-    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-    b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
-    b' count="0" uniqueCount="0"/>'
+_S = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_R_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+_ROW, _CELL, _VALUE, _INLINE = f"{_S}row", f"{_S}c", f"{_S}v", f"{_S}is"
+_T, _RUN = f"{_S}t", f"{_S}r"
+_CONTENT_TYPES = "[Content_Types].xml"
+_COLUMN = re.compile(r"([A-Za-z]{1,3})")
+_WINDOWS_EPOCH = datetime(1899, 12, 30)
+_MAC_EPOCH = datetime(1904, 1, 1)
+_DATE_BUILTINS = frozenset({14, 15, 16, 17, 18, 19, 20, 21, 22, 45, 46, 47})
+_TIMEDELTA_BUILTINS = frozenset({46})
+# openpyxl's test for a date format: ignore quoted text and [locale]/[colour] brackets.
+_FORMAT_NOISE = re.compile(r'".*?"|\[(?!hh?\]|mm?\]|ss?\])[^\]]*\]')
+_DATE_CODE = re.compile(r"(?<![_\\])[dmhysDMHYS]")
+_TIMEDELTA_CODE = re.compile(
+    r"\[hh?\](:mm(:ss(\.0*)?)?)?|\[mm?\](:ss(\.0*)?)?|\[ss?\](\.0*)?", re.IGNORECASE
 )
 
 
@@ -139,56 +150,193 @@ class _TickColumn:
         return self._selected if self._foreign <= tolerated else []
 
 
-class _UnsizedWorksheet(ReadOnlyWorksheet):
-    """A read-only sheet that skips openpyxl's size probe at load time.
+class _Workbook:
+    """The parts of a workbook the text needs: sheet names and members, strings, date styles."""
 
-    openpyxl 3.1.5 looks for `<dimension>` with end events only, so for a sheet without
-    one (openpyxl's own write-only mode writes none) it parses the whole sheet inside
-    `load_workbook`, before any of our limits can act: about 1 s per 300,000 cells. We call
-    `reset_dimensions()` anyway, so the probe's answer is never used.
-    """
+    def __init__(self, archive: zipfile.ZipFile) -> None:
+        self.archive = archive
+        if _CONTENT_TYPES not in archive.NameToInfo:
+            raise KeyError(_CONTENT_TYPES)
+        main = next(
+            (
+                t
+                for _, kind, t in package_relations(archive, "")
+                if kind.endswith("/officeDocument")
+            ),
+            "xl/workbook.xml",
+        )
+        root = safe_xml(_member(archive, main))
+        relations: dict[str, list[str]] = {}
+        by_id: dict[str, tuple[str, str]] = {}
+        for rel_id, kind, target in package_relations(archive, main):
+            relations.setdefault(kind.rsplit("/", 1)[-1], []).append(target)
+            by_id[rel_id] = (kind, target)
+        self.epoch = _WINDOWS_EPOCH
+        properties = root.find(f"{_S}workbookPr")
+        if properties is not None and properties.get("date1904") in ("1", "true"):
+            self.epoch = _MAC_EPOCH
+        self.sheets: list[tuple[str, str]] = []
+        for sheet in root.iter(f"{_S}sheet"):
+            kind, target = by_id.get(sheet.get(_R_ID) or "", ("", ""))
+            if kind.endswith("/worksheet") and target in archive.NameToInfo:
+                self.sheets.append((sheet.get("name") or "", target))
+        strings = relations.get("sharedStrings", ["xl/sharedStrings.xml"])[0]
+        self.strings = _shared_strings(archive, strings)
+        styles = relations.get("styles", ["xl/styles.xml"])[0]
+        self.date_styles, self.timedelta_styles = _date_styles(archive, styles)
 
-    def _get_size(self) -> None:
-        return None
 
-
-_SWAP_LOCK = threading.Lock()
-
-
-@contextmanager
-def _without_size_probe() -> Iterator[None]:
-    import openpyxl.reader.excel as excel_reader
-
-    with _SWAP_LOCK:
-        original = getattr(excel_reader, "ReadOnlyWorksheet", None)
-        if original is not ReadOnlyWorksheet:  # a different openpyxl layout: leave it alone
-            yield
-            return
-        setattr(excel_reader, "ReadOnlyWorksheet", _UnsizedWorksheet)  # noqa: B010
-        try:
-            yield
-        finally:
-            setattr(excel_reader, "ReadOnlyWorksheet", original)  # noqa: B010
-
-
-def _open_workbook(stream: io.BytesIO) -> Any:
-    with _without_size_probe():
-        return openpyxl.load_workbook(stream, read_only=True, data_only=True, keep_links=False)
-
-
-def _load(payload: bytes) -> Any:
-    """openpyxl's streaming reader, with the missing-sharedStrings repair retried once."""
+def _member(archive: zipfile.ZipFile, name: str) -> bytes:
     try:
-        return _open_workbook(io.BytesIO(payload))
-    except KeyError as exc:
-        match = _MISSING_MEMBER.search(str(exc))
-        if not match or not match.group(1).lower().endswith("sharedstrings.xml"):
-            raise
-        repaired = io.BytesIO(payload)
-        with zipfile.ZipFile(repaired, "a") as archive:
-            archive.writestr(match.group(1), _EMPTY_SST)
-        repaired.seek(0)
-        return _open_workbook(repaired)
+        return archive.read(name)
+    except KeyError:
+        raise KeyError(name) from None
+
+
+def _rich_text(element: Any) -> str:
+    """A string item's text: plain `t` and the runs' `t`, not phonetic guides."""
+    parts = []
+    for child in element:
+        if child.tag == _T:
+            parts.append(child.text or "")
+        elif child.tag == _RUN:
+            parts.append(child.findtext(_T) or "")
+    return "".join(parts)
+
+
+def _shared_strings(archive: zipfile.ZipFile, name: str) -> list[str]:
+    try:
+        root = safe_xml(archive.read(name))
+    except KeyError:  # promised by the package but missing: openpyxl alone raises here
+        return []
+    return [_rich_text(item).replace("x005F_", "") for item in root.iter(f"{_S}si")]
+
+
+def _date_styles(archive: zipfile.ZipFile, name: str) -> tuple[frozenset[int], frozenset[int]]:
+    """Indices of the cell styles whose number format shows a date/time, and a duration."""
+    try:
+        root = safe_xml(archive.read(name))
+    except KeyError:
+        return frozenset(), frozenset()
+    custom = {
+        _int(fmt.get("numFmtId")): fmt.get("formatCode") or ""
+        for fmt in root.iterfind(f"{_S}numFmts/{_S}numFmt")
+    }
+    dates, durations = set(), set()
+    for index, xf in enumerate(root.iterfind(f"{_S}cellXfs/{_S}xf")):
+        number = _int(xf.get("numFmtId"))
+        if number in custom:
+            code = custom[number].split(";")[0]
+            if _DATE_CODE.search(_FORMAT_NOISE.sub("", code)):
+                dates.add(index)
+            if _TIMEDELTA_CODE.search(code):
+                durations.add(index)
+        else:
+            if number in _DATE_BUILTINS:
+                dates.add(index)
+            if number in _TIMEDELTA_BUILTINS:
+                durations.add(index)
+    return frozenset(dates), frozenset(durations)
+
+
+def _int(text: str | None) -> int:
+    try:
+        return int(text or 0)
+    except ValueError:
+        return -1
+
+
+def _column(reference: str) -> int:
+    match = _COLUMN.match(reference)
+    if not match:
+        return 0
+    number = 0
+    for letter in match.group(1).upper():
+        number = number * 26 + ord(letter) - 64
+    return number
+
+
+def _from_excel(value: float, epoch: datetime, duration: bool) -> Any:
+    """openpyxl's `from_excel`: an Excel serial number as a datetime, time or timedelta."""
+    if duration:
+        span = timedelta(days=value)
+        if span.microseconds:
+            span = timedelta(
+                seconds=span.total_seconds() // 1, microseconds=round(span.microseconds, -3)
+            )
+        return span
+    day, fraction = divmod(value, 1)
+    diff = timedelta(milliseconds=round(fraction * 86_400_000))
+    if 0 <= value < 1 and diff.days == 0:
+        minutes, seconds = divmod(diff.seconds, 60)
+        hours, minutes = divmod(minutes, 60)
+        return time(hours, minutes, seconds, diff.microseconds)
+    if 0 < value < 60 and epoch == _WINDOWS_EPOCH:
+        day += 1
+    return epoch + timedelta(days=day) + diff
+
+
+def _value(cell: Any, book: _Workbook) -> Any:
+    kind = cell.get("t", "n")
+    if kind == "inlineStr":
+        inline = cell.find(_INLINE)
+        return None if inline is None else _rich_text(inline)
+    value = cell.findtext(_VALUE) or None
+    if value is None:
+        return None
+    if kind == "n":
+        number: float | int = (
+            float(value) if "." in value or "E" in value or "e" in value else int(value)
+        )
+        style = _int(cell.get("s"))
+        if style in book.date_styles:
+            try:
+                return _from_excel(number, book.epoch, style in book.timedelta_styles)
+            except (OverflowError, ValueError):
+                return "#VALUE!"
+        return number
+    if kind == "s":
+        return book.strings[int(value)]
+    if kind == "b":
+        return bool(int(value))
+    if kind == "d":
+        return datetime.fromisoformat(value.rstrip("Z"))
+    return value  # "str" (a formula's text), "e" (an error code)
+
+
+def _rows(archive: zipfile.ZipFile, member: str, book: _Workbook) -> Iterator[list[str]]:
+    """Each row's cell texts, column A first; rows the sheet skips come as empty lists."""
+    counter = 0
+    with archive.open(member) as stream:
+        parsed = etree.iterparse(
+            stream,
+            events=("end",),
+            tag=_ROW,
+            resolve_entities=False,
+            no_network=True,
+            load_dtd=False,
+            huge_tree=False,
+        )
+        for _event, row in parsed:
+            number = _int(row.get("r")) if row.get("r") else counter + 1
+            if number <= counter:  # out of order: openpyxl skips such a row too
+                row.clear()
+                continue
+            while counter + 1 < number:
+                counter += 1
+                yield []
+            counter = number
+            cells: dict[int, Any] = {}
+            column = 0
+            for cell in row.iterchildren(_CELL):
+                reference = cell.get("r")
+                column = _column(reference) if reference else column + 1
+                cells[column] = _value(cell, book)
+            row.clear()
+            while row.getprevious() is not None:
+                del row.getparent()[0]
+            width = column
+            yield [_cell_text(cells.get(index)) for index in range(1, width + 1)]
 
 
 def _open_error(exc: Exception) -> str:
@@ -196,11 +344,10 @@ def _open_error(exc: Exception) -> str:
     if damage:
         return damage
     if isinstance(exc, KeyError):
-        match = _MISSING_MEMBER.search(str(exc))
-        missing = match.group(1) if match else str(exc)
+        missing = exc.args[0] if exc.args else exc
         return f"not a valid XLSX (missing part: {missing})"
-    if isinstance(exc, InvalidFileException):
-        return f"not a valid XLSX ({exc})"
+    if type(exc).__name__ == "XMLSyntaxError":  # lxml has no stubs here; match by name
+        return f"damaged XLSX: broken XML ({exc})"
     return f"damaged XLSX: {describe_error(exc)}"
 
 
@@ -215,9 +362,11 @@ def extract_xlsx(
     problem = zip_problem(payload, limits, "XLSX")
     if problem:
         return AttachmentText(filename, content_type, "xlsx", "", error=problem)
+    archive = zipfile.ZipFile(io.BytesIO(payload))
     try:
-        workbook = _load(payload)
-    except Exception as exc:  # openpyxl raises KeyError, ValueError, XML errors…
+        book = _Workbook(archive)
+    except Exception as exc:  # zipfile/lxml raise KeyError, zlib.error, XMLSyntaxError…
+        archive.close()
         return AttachmentText(filename, content_type, "xlsx", "", error=_open_error(exc))
     budget = TextBudget(limits.max_chars)
     selected: list[str] = []
@@ -225,17 +374,15 @@ def extract_xlsx(
     error: str | None = None
     cells_read = 0
     try:
-        for sheet in workbook.worksheets:
-            if not budget.add(f"# {sheet.title}"):
+        for title, member in book.sheets:
+            if not budget.add(f"# {title}"):
                 break
             ticks = _TickColumn()
-            sheet.reset_dimensions()  # trust the rows, not a declared A1:XFD1048576
-            for row in sheet.iter_rows(values_only=True):
-                cells_read += max(1, len(row))
+            for cells in _rows(archive, member, book):
+                cells_read += max(1, len(cells))
                 if cells_read > limits.max_cells or deadline.expired():
                     truncated = True
                     break
-                cells = [_cell_text(value) for value in row]
                 line = join_cells(cells)
                 ticks.feed(cells, line)
                 if line and not budget.add(line):
@@ -246,7 +393,7 @@ def extract_xlsx(
     except Exception as exc:  # keep what was read; say why the rest is missing
         error = zip_damage(exc, "XLSX") or f"damaged XLSX: {describe_error(exc)}"
     finally:
-        workbook.close()
+        archive.close()
     return AttachmentText(
         filename=filename,
         content_type=content_type,

@@ -1,10 +1,10 @@
 """Zip-bomb guard for Office Open XML files (DOCX and XLSX are zip packages).
 
-This module's single job is to look at a zip's central directory, before python-docx or
-openpyxl decompress anything, and refuse packages that would expand far beyond what a real
+This module's single job is to look at a zip's central directory, before the DOCX or XLSX
+reader decompresses anything, and refuse packages that would expand far beyond what a real
 application document needs. The declared sizes can be trusted as upper bounds because
 CPython's `zipfile` never inflates a member past its declared `file_size` (it stops there
-and fails the CRC check), and both libraries read members through `zipfile`.
+and fails the CRC check), and both readers take members through `zipfile`.
 
 Chosen limits (one place, documented here):
 

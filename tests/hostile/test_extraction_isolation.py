@@ -50,14 +50,17 @@ def test_attachment_needing_more_memory_than_allowed_kills_only_the_worker() -> 
         pool.close()
 
 
-def test_warm_worker_adds_well_under_a_few_milliseconds_per_small_attachment() -> None:
-    extract_isolated(LETTER, ISOLATED)  # start the worker
-    rounds = 50
-    started = time.perf_counter()
-    for _ in range(rounds):
-        extract_isolated(LETTER, ISOLATED)
-    per_attachment = (time.perf_counter() - started) / rounds
-    assert per_attachment < 0.005  # measured 0.15 ms (0.03 ms in process)
+def test_one_warm_worker_serves_attachment_after_attachment() -> None:
+    """Workers are reused, not started per attachment (the cost per attachment, 0.15 ms
+    against 0.03 ms in-process, is measured by `make bench`, not asserted here)."""
+    pool = isolation.extraction_pool()
+    extract_isolated(LETTER, ISOLATED)
+    (worker,) = pool._idle
+    served = worker.tasks
+    for _ in range(20):
+        assert extract_isolated(LETTER, ISOLATED).text.startswith("Søknad")
+    assert pool._idle == [worker] and worker.process.is_alive()
+    assert worker.tasks == served + 20
 
 
 def test_in_process_path_never_starts_a_worker(monkeypatch: pytest.MonkeyPatch) -> None:

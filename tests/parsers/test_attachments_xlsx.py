@@ -99,13 +99,11 @@ def hundred_thousand_rows() -> bytes:
     return buffer.getvalue()
 
 
-def test_hundred_thousand_rows_truncate_at_max_cells_quickly(hundred_thousand_rows: bytes) -> None:
+def test_hundred_thousand_rows_truncate_at_max_cells(hundred_thousand_rows: bytes) -> None:
+    """The sheet is streamed and cut at `max_cells` (its speed is in BENCHMARKS.md)."""
     limits = ExtractionLimits(max_cells=30_000, max_chars=10_000_000)
-    started = time.perf_counter()
     result = read(hundred_thousand_rows, limits)
-    elapsed = time.perf_counter() - started
     assert result.truncated and result.error is None
-    assert elapsed < 2.0  # ~0.2 s here; openpyxl's own size probe alone would take ~1 s
     lines = result.text.splitlines()
     # Rows are 2-3 cells wide (openpyxl drops a trailing empty cell), so ~14,000 rows fit.
     assert "10000 | VAR_10000 | X" in lines and "20000 | VAR_20000 | X" not in lines
