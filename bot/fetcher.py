@@ -63,7 +63,7 @@ class Fetcher:
     mailbox: str = ""
     stats: FetchStats = field(default_factory=FetchStats)
     cutoff: datetime | None = None
-    """Mail that arrived before this is filed without a reply (set by `start`)."""
+    """Mail that arrived before this is filed without a reply (set by `try_start`)."""
 
     def __post_init__(self) -> None:
         self.mailbox = self.mailbox or mailbox_name(self.settings.source)
