@@ -30,8 +30,8 @@ $(STAMP): pyproject.toml
 install: system-packages $(STAMP)
 
 lint: install
-	$(BIN)/ruff check bot parsers tests fixtures
-	$(BIN)/ruff format --check bot parsers tests fixtures
+	$(BIN)/ruff check bot parsers tests fixtures bench fuzz
+	$(BIN)/ruff format --check bot parsers tests fixtures bench fuzz
 
 typecheck: install
 	$(BIN)/mypy --strict bot parsers

@@ -39,6 +39,7 @@ from bot.store.models import (
     UserRole,
     WebSession,
     WebUser,
+    as_utc,
     utc_now,
 )
 from bot.store.repository import Store, case_state_of
@@ -162,7 +163,7 @@ def session_for(store: Store, token: str) -> SessionInfo | None:
             .options(selectinload(WebSession.user))
             .where(WebSession.token_sha256 == _token_digest(token))
         )
-        if found is None or _aware(found.expires_at) < utc_now() or not found.user.active:
+        if found is None or as_utc(found.expires_at) < utc_now() or not found.user.active:
             return None
         return SessionInfo(_user_info(found.user), found.csrf_token)
 
@@ -170,11 +171,6 @@ def session_for(store: Store, token: str) -> SessionInfo | None:
 def close_session(store: Store, token: str) -> None:
     with store.session() as session, session.begin():
         session.query(WebSession).filter(WebSession.token_sha256 == _token_digest(token)).delete()
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes for timezone-aware columns: they were stored as UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=utc_now().tzinfo)
 
 
 # --- the queue ---------------------------------------------------------------------------

@@ -7,11 +7,12 @@ from the reply templates' `missing_items.toml`, so the page and the reply say th
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.replies.render import load_templates
+from bot.store.models import as_utc
 
 LANGUAGES: Final = ("nb", "en")
 DEFAULT_LANGUAGE: Final = "nb"
@@ -350,8 +351,7 @@ class Translator:
 def local_time(moment: datetime | None) -> datetime | None:
     if moment is None:
         return None
-    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    return aware.astimezone(OSLO)
+    return as_utc(moment).astimezone(OSLO)
 
 
 def format_datetime(moment: datetime | None) -> str:
