@@ -13,11 +13,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from tests.e2e.conftest import Recorder
-from tests.network import free_port
+from tests.e2e.conftest import smtp_server as serve_smtp
 from tests.sources.conftest import imap_url, private_dovecot
 from tests.sources.dovecot import Account, DovecotServer
 from tests.store.conftest import POSTGRES_ADMIN_URL, _postgres_url
@@ -45,13 +44,8 @@ class TimedRecorder(Recorder):
 @contextmanager
 def smtp_server() -> Iterator[tuple[TimedRecorder, int]]:
     recorder = TimedRecorder()
-    port = free_port()
-    controller = Controller(recorder, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with serve_smtp(recorder) as port:
         yield recorder, port
-    finally:
-        controller.stop()
 
 
 @contextmanager

@@ -164,17 +164,24 @@ class Recorder:
         return Counter(str(m["Message-ID"]) for m in self.messages())
 
 
-@pytest.fixture
-def smtp() -> Iterator[tuple[Recorder, int]]:
-    """A plain SMTP server on loopback and what it received; stopped after the test."""
-    recorder = Recorder()
+@contextlib.contextmanager
+def smtp_server(recorder: Recorder) -> Iterator[int]:
+    """`recorder` serving SMTP on a free loopback port (yielded) until the block ends."""
     port = free_port()
     controller = Controller(recorder, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        yield recorder, port
+        yield port
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Recorder, int]]:
+    """A plain SMTP server on loopback and what it received; stopped after the test."""
+    recorder = Recorder()
+    with smtp_server(recorder) as port:
+        yield recorder, port
 
 
 # -- the bot process --------------------------------------------------------------------------
