@@ -118,13 +118,10 @@ class Store:
         return self._sessions()
 
     def has_mail(self, source_key: str) -> bool:
-        return self.filed_category(source_key) is not None
-
-    def filed_category(self, source_key: str) -> str | None:
-        """The category a mail was filed under, or None when it has not been filed."""
+        """Whether a mail with this source key has been filed (filing is once per key)."""
         with self.session() as session:
-            verdict = session.scalar(select(Mail.verdict).where(Mail.source_key == source_key))
-            return str(verdict["category"]) if verdict is not None else None
+            found = session.scalar(select(Mail.id).where(Mail.source_key == source_key))
+            return found is not None
 
     def file_mail(
         self,
