@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from bot.classify.model import TRAINING_EPOCHS
 from bot.context import load_triage_context
 from bot.settings import Settings
 from bot.triage import TriageContext, error_verdict, read_mail, triage_safely
@@ -113,18 +114,17 @@ def _print_table(verdicts: list[Verdict]) -> None:
 @click.option(
     "--out", type=click.Path(path_type=Path), default=None, help="Model folder (default: settings)."
 )
-@click.option("--epochs", default=12, show_default=True)
+@click.option("--epochs", default=TRAINING_EPOCHS, show_default=True)
 def train(labels: Path, split: str, out: Path | None, epochs: int) -> None:
     """Train the text classifier on the labelled fixtures and save it."""
     from bot.classify.model import save_classifier, train_classifier
-    from bot.evaluate import read_labels
+    from bot.evaluate import labelled_mail, read_labels
 
     settings = Settings()
     context = load_triage_context(settings, with_model=False)
-    root = labels.resolve().parents[1]
     examples = []
     for label in read_labels(labels, split):
-        read = read_mail((root / label.file).read_bytes(), context)
+        read = read_mail(labelled_mail(labels, label).read_bytes(), context)
         examples.append((read.inputs, Category(label.category)))
     classifier = train_classifier(examples, epochs=epochs)
     target = out or settings.model_dir
@@ -140,12 +140,12 @@ def train(labels: Path, split: str, out: Path | None, epochs: int) -> None:
 def evaluate(labels: Path, split: str, as_json: bool, errors: int) -> None:
     """Precision, recall, F1, confusion matrix, field and missing-item accuracy."""
     from bot.evaluate import evaluate as score
-    from bot.evaluate import read_labels
+    from bot.evaluate import labelled_mail, read_labels
 
     context = load_triage_context(Settings())
-    root = labels.resolve().parents[1]
     pairs = [
-        (label, triage_file(root / label.file, context)) for label in read_labels(labels, split)
+        (label, triage_file(labelled_mail(labels, label), context))
+        for label in read_labels(labels, split)
     ]
     report = score(pairs)
     click.echo(json.dumps(report.to_json(), indent=2) if as_json else report.to_text(errors))

@@ -39,6 +39,15 @@ class Label:
     split: str
 
 
+def labelled_mail(labels: Path, label: Label) -> Path:
+    """A label's mail: its path is relative to the project root, the nearest folder above
+    the labels file that holds it (`fixtures/labels.jsonl`, `fixtures/handwritten/x/…`)."""
+    for folder in labels.resolve().parents:
+        if (folder / label.file).is_file():
+            return folder / label.file
+    raise FileNotFoundError(f"{label.file}: no such mail in any folder above {labels}")
+
+
 def read_labels(path: Path, split: str | None = None) -> Iterator[Label]:
     with path.open(encoding="utf-8") as lines:
         for line in lines:

@@ -87,6 +87,7 @@ def read_mail(raw: bytes, context: TriageContext) -> ReadMail:
         forwarded_text=mail.text.forwarded,
         attachment_text="\n".join(a.text[:2_000] for a in attachments),
         attachment_kinds=tuple(k.kind for k in kinds),
+        reply_subject=bool(_REPLY_PREFIX.match(mail.subject)),
     )
     return ReadMail(mail, attachments, kinds, inputs)
 
@@ -165,7 +166,7 @@ def extract_fields(read: ReadMail, rules: Rules) -> Fields:
         for a, k in zip(read.attachments, read.kinds, strict=True)
     )
     newest = (
-        Source("subject", mail.subject, own_words=not _REPLY_PREFIX.match(mail.subject)),
+        Source("subject", mail.subject, own_words=not _echoes_a_subject(mail.subject, rules)),
         Source("text", mail.text.new),
         Source("signature", mail.text.signature),
         Source("forwarded", mail.text.forwarded, own_words=False),
@@ -189,9 +190,16 @@ def extract_fields(read: ReadMail, rules: Rules) -> Fields:
         ),
         contact_name=contact_name,
         contact_email=contact_email,
-        project_title=find_project_title(newest[1:] + attachment_sources + (newest[0],)),
+        project_title=find_project_title(newest[1:] + attachment_sources + (newest[0],) + quoted),
         signed_date=find_dated_event(newest[1:] + attachment_sources, SIGNED_WORDS),
         deletion_date=find_dated_event(newest[1:] + attachment_sources, DELETED_WORDS),
+    )
+
+
+def _echoes_a_subject(subject: str, rules: Rules) -> bool:
+    """A reply's or an auto-reply's subject repeats the subject of the mail it answers."""
+    return bool(_REPLY_PREFIX.match(subject)) or subject.strip().lower().startswith(
+        rules.auto_generated.subject_prefixes
     )
 
 
@@ -220,7 +228,10 @@ def _present_items(
     for attachment, kind in zip(read.attachments, read.kinds, strict=True):
         if attachment.format == "xlsx":
             asked_in.extend(attachment.selected_rows)
-        elif kind.kind in (AttachmentKind.SCRIPT, AttachmentKind.APPLICATION_FORM):
+        elif kind.kind is AttachmentKind.SCRIPT:
+            # Scripts name variables as identifiers: BEFOLKNING_GRUNNKRETS is grunnkrets.
+            asked_in.append(attachment.text.replace("_", " "))
+        elif kind.kind is AttachmentKind.APPLICATION_FORM:
             asked_in.append(signals.without_form_questions(attachment.text))
     conditions = set()
     if any(signals.identifying_variables.any(text) for text in asked_in):

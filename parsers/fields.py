@@ -48,11 +48,23 @@ class Fields:
 _CASE_LABEL = (
     r"(?P<label>v[åa]r\s*ref(?:eranse)?|deres\s*ref(?:eranse)?|dykkar\s*ref(?:eranse)?"
     r"|our\s*ref(?:erence)?|your\s*ref(?:erence)?|min\s*ref|my\s*ref"
-    r"|saksnummer|saksnr|saks?\s*nr|saksreferanse|sak|referanse|ref|arkivsak(?:snummer)?"
+    r"|saksnummer|saksnr|saks?\s*nr|saksref(?:eranse)?|sak|referanse|ref|arkivsak(?:snummer)?"
     r"|(?:opprinnelig\s+|tidligere\s+|tidlegare\s+)?vedtak|journalpost(?:nummer)?"
-    r"|case\s*(?:no|number|nr|reference|ref)|reference(?:\s*number)?|decision)"
+    r"|case\s*(?:no|number|nr|reference|ref)|case|reference(?:\s*number)?|decision)"
 )
 _OWN_REFERENCE = re.compile(r"^(?:v[åa]r|our|min|my)\s*ref", re.IGNORECASE)
+# The sender's archive, named just before a number ("Elements-referanse:", "arkivert hjå oss
+# i ePhorte under saksnr."): that number is the sender's own, not SSB's.
+_OWN_ARCHIVE = re.compile(
+    r"(?:elements|ephorte|public\s*360|p360|websak|acos|documaster|arkivsystem\w*|vårt\s+arkiv"
+    r"|v[åa]r\s+sak|hos\s+oss|hjå\s+oss|our\s+archive|our\s+case|our\s+records)(?:\W+\w+){0,6}\W*$",
+    re.IGNORECASE,
+)
+# Labels that point at SSB's case rather than anybody's archive: preferred within a text.
+_SSB_SIDE_LABEL = re.compile(r"^(?:deres|dykkar|your)\s*ref|^sak|^case|^arkivsak", re.IGNORECASE)
+_SSB_NAMED = re.compile(
+    r"\b(?:ssb|statistisk\s+sentralbyrå|statistics\s+norway)\W*$", re.IGNORECASE
+)
 _CASE_NUMBER = r"(?P<year>\d{4}|\d{2})\s?/\s?(?P<seq>\d{1,6})(?:\s?-\s?(?P<doc>\d{1,4}))?"
 _LABELLED_CASE = re.compile(
     rf"\b{_CASE_LABEL}\b\.?\s*(?:[:#.|]|no\.?|nr\.?|er|is)?\s*(?:\w+\s+){{0,2}}?"
@@ -80,29 +92,58 @@ def normalize_case_reference(year: str, sequence: str) -> str | None:
 
 
 def find_case_reference(sources: tuple[Source, ...]) -> str | None:
-    """The newest labelled case reference; a bare one in SSB's own shape otherwise.
+    """The newest text's case reference: in the first text that has one, a number labelled
+    as SSB's ("Deres ref.", "saksnr", "SSB case") before any other label, a labelled one
+    before a bare one in SSB's shape.
 
-    The sender's own archive number ("Vår ref." in the sender's words) is never SSB's
-    case, and is blanked out so the bare-shape search cannot pick it up either.
+    The sender's own archive numbers ("Vår ref." in the sender's words) are never SSB's
+    case, wherever else they stand: a subject that repeats the sender's archive number
+    ("25/00098-7 Aksept av tilbud") must not win over "Deres referanse" in the body.
     """
+    own = _senders_own_numbers(sources)
     for source in sources:
-        text = source.text
+        labelled: list[tuple[int, str]] = []
         for match in _LABELLED_CASE.finditer(source.text):
-            if source.own_words and _OWN_REFERENCE.match(match["label"]):
-                text = (
-                    text[: match.start()]
-                    + " " * (match.end() - match.start())
-                    + text[match.end() :]
-                )
-                continue
             found = normalize_case_reference(match["year"], match["seq"])
-            if found:
-                return found
-        for match in _BARE_CASE.finditer(text):
+            if found is None or found in own:
+                continue
+            if source.own_words and _is_own_number(source.text, match):
+                continue
+            before = source.text[max(0, match.start() - 40) : match.start()]
+            ssb_side = _SSB_SIDE_LABEL.match(match["label"]) or _SSB_NAMED.search(before)
+            labelled.append((0 if ssb_side else 1, found))
+        if labelled:
+            return min(labelled, key=lambda item: item[0])[1]
+        for match in _BARE_CASE.finditer(source.text):
             found = normalize_case_reference(match["year"], match["seq"] or match["seq2"])
-            if found:
+            if found and found not in own:
                 return found
     return None
+
+
+def _is_own_number(text: str, match: re.Match[str]) -> bool:
+    """Labelled "Vår ref.", or named after the sender's archive on the same line."""
+    label = match["label"]
+    if _OWN_REFERENCE.match(label):
+        return True
+    if re.match(r"(?:deres|dykkar|your)\b", label, re.IGNORECASE):
+        return False
+    line_start = text.rfind("\n", 0, match.start()) + 1
+    before = text[max(line_start, match.start() - 60) : match.start() + len(label)]
+    return bool(_OWN_ARCHIVE.search(before))
+
+
+def _senders_own_numbers(sources: tuple[Source, ...]) -> frozenset[str]:
+    own = set()
+    for source in sources:
+        if not source.own_words:
+            continue
+        for match in _LABELLED_CASE.finditer(source.text):
+            if _is_own_number(source.text, match):
+                found = normalize_case_reference(match["year"], match["seq"])
+                if found:
+                    own.add(found)
+    return frozenset(own)
 
 
 # --- organisation number ----------------------------------------------------------
@@ -253,7 +294,15 @@ _DOCUMENT_HEADINGS = re.compile(
     re.IGNORECASE,
 )
 _TRAILING_REFERENCE = re.compile(r"\s*\([^()]*\d[^()]*\)\s*$")
-_PERSON_TITLE_SUFFIX = re.compile(r",\s*[^,]+$")
+_TRAILING_UNIT = re.compile(r"\s*\([^()]*\)$")
+_SURNAME_FIRST = re.compile(
+    r"^(?P<surname>[A-ZÆØÅ][A-ZÆØÅ'-]{4,}(?:\s+[A-ZÆØÅ][A-ZÆØÅ'-]+)*)\s+(?P<given>[A-ZÆØÅ][a-zæøåäöüéèíó'-]+(?:\s+[A-ZÆØÅ][a-zæøåäöüéèíó'-]+)*)$"
+)
+_HONORIFIC = re.compile(
+    r"^(?:(?:dr|prof|mr|mrs|ms)\.?|professor|førsteamanuensis|seniorforsker|forsker"
+    r"|seniorrådgiver|seniorrådgjevar|rådgiver|rådgjevar)\s+(?=[A-ZÆØÅ])",
+    re.IGNORECASE,
+)
 _NOT_A_PERSON = re.compile(
     r"\b(?:for|og|and|of|seksjon\w*|avdeling\w*|institutt\w*|kontor\w*|senter\w*|team"
     r"|postmottak|post|department|section|office|unit)\b|\w+(?:seksjonen|avdelingen|kontoret)\b",
@@ -261,9 +310,9 @@ _NOT_A_PERSON = re.compile(
 )
 _NAME_LINE = re.compile(r"^\s*([A-ZÆØÅ][\w'’-]+(?:\s+[A-ZÆØÅ][\w'’-]+){1,3})\s*$")
 _TITLE_LABEL = re.compile(
-    r"^\W*(?:prosjekttittel|prosjektittel|prosjektnavn|tittel\s+på\s+prosjektet|namn\s+på\s+prosjektet"
-    r"|navn\s+på\s+prosjektet|project\s+title|title\s+of\s+(?:the\s+)?project|project\s+name"
-    rf"|prosjekt){_SEPARATOR}(?P<value>[^\n|]{{3,200}}?)\s*(?:\||$)",
+    r"^\W*(?:\d{1,2}[.)]\s*)?(?:prosjekttittel|prosjektittel|prosjektnavn|tittel\s+på\s+prosjektet"
+    r"|namn\s+på\s+prosjektet|navn\s+på\s+prosjektet|project\s+title|title\s+of\s+(?:the\s+)?project"
+    rf"|project\s+name|prosjekt|project){_SEPARATOR}(?P<value>[^\n|]{{3,200}}?)\s*(?:\||$)",
     re.IGNORECASE | re.MULTILINE,
 )
 _QUOTED_TITLE = re.compile(
@@ -271,6 +320,19 @@ _QUOTED_TITLE = re.compile(
     r"(?:titled\s+|kalt\s+|med\s+tittel(?:en)?\s+)?"
     r"(?:[«\"“‘](?P<value>[^»\"”’\n]{3,200})[»\"”’]|'(?P<single>[^'\n]{3,200})')",
     re.IGNORECASE,
+)
+# Weaker shapes, tried after the ones above: a title in guillemets near a project word
+# or a case number ("doktorgradsprosjektet mitt ved OsloMet, «…»", "(saksnr 24/05512, «…»)"),
+# and a line that opens with a case number and a dash ("Case no. 22/01234 – …").
+_NEAR_QUOTED_TITLE = re.compile(
+    r"(?:prosjekt\w*|project\w*|\d{2,4}/\d{3,5}(?:-\d+)?)[^«»\"“”\n]{0,60}?"
+    r"[«\"“](?P<value>[^»\"”\n]{3,200})[»\"”]",
+    re.IGNORECASE,
+)
+_TITLE_AFTER_CASE = re.compile(
+    r"^\W*(?:case\s*no\.?|case|sak(?:snr|snummer)?\.?|ref\.?)\s*\d{2,4}/\d{3,5}(?:-\d+)?"
+    r"\s*[–—-]\s*(?P<value>[^\n]{3,200}?)\s*$",
+    re.IGNORECASE | re.MULTILINE,
 )
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _SYSTEM_SENDERS = re.compile(
@@ -342,6 +404,8 @@ def find_contact(
         if inline:
             email_address = inline.group(0)
             name = name.replace(email_address, "").strip(" ,;()<>") or None
+    if name:
+        name = person_name(name) or name
     is_system = bool(sender_email and _SYSTEM_SENDERS.search(sender_email))
     if not name and sender_name and not is_system and "@" not in sender_name:
         name = person_name(sender_name)
@@ -355,13 +419,17 @@ def find_contact(
 def person_name(display_name: str) -> str | None:
     """A display name as a person's name: "Kari Nordmann, rådgiver" → "Kari Nordmann",
     "Nordmann, Kari" → "Kari Nordmann"; None for a department's shared mailbox."""
-    name = " ".join(display_name.split())
+    name = _HONORIFIC.sub("", " ".join(display_name.split()))
+    name = _TRAILING_UNIT.sub("", name)
+    institutional = _SURNAME_FIRST.match(name)
+    if institutional:  # "KONSTANTINOU Dimitra (ESTAT)", as EU institutions write names
+        name = f"{institutional['given']} {institutional['surname'].title()}"
     if "," in name:
         first, rest = name.split(",", 1)
         if len(first.split()) == 1 and 1 <= len(rest.split()) <= 2 and rest.strip()[:1].isupper():
             name = f"{rest.strip()} {first.strip()}"
         else:
-            name = _PERSON_TITLE_SUFFIX.sub("", name)
+            name = first.strip()  # "Kari Nordmann, rådgiver, Avdeling for analyse"
     if _NOT_A_PERSON.search(name) or len(name.split()) < 2:
         return None
     return name
@@ -387,6 +455,11 @@ def find_project_title(sources: tuple[Source, ...]) -> str | None:
         match = _QUOTED_TITLE.search(source.text)
         if match:
             return str(match["value"] or match["single"]).strip()
+    for pattern in (_NEAR_QUOTED_TITLE, _TITLE_AFTER_CASE):
+        for source in sources:
+            match = pattern.search(source.text)
+            if match:
+                return match["value"].strip(" .,;:\"'«»")
     for source in sources:
         lines = [line.strip() for line in source.text.splitlines()[:6] if line.strip()]
         for heading, title in itertools.pairwise(lines):

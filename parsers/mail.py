@@ -419,8 +419,32 @@ def _addresses(message: Message, name: str, walk: _Walk) -> list[Address]:
         except Exception as error:
             walk.defects.append(f"unreadable {name} header: {error}")
             continue
-        found.extend(Address(name=str(n).strip(), email=str(a).strip()) for n, a in pairs if a)
+        found.extend(
+            Address(name=str(n).strip(), email=str(a).strip())
+            for n, a in _rejoin_unquoted_names(pairs)
+            if a
+        )
     return found
+
+
+def _rejoin_unquoted_names(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """`From: Strand, Ole-Martin <o@nav.no>` (a "Last, First" name some clients leave
+    unquoted) splits at the comma into a bare "Strand" and "Ole-Martin <o@nav.no>": a bare
+    word with no @ before a real address is the start of that address's name."""
+    joined: list[tuple[str, str]] = []
+    pending: list[str] = []
+    for name, address in pairs:
+        if address and "@" not in address and not name:
+            pending.append(address)
+            continue
+        if pending and "@" in address:
+            name = ", ".join([*pending, name] if name else pending)
+        else:
+            joined.extend(("", word) for word in pending)
+        pending = []
+        joined.append((name, address))
+    joined.extend(("", word) for word in pending)
+    return joined
 
 
 def _first_address(message: Message, name: str, walk: _Walk) -> Address | None:

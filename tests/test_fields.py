@@ -176,6 +176,9 @@ def test_deletion_date_is_read_in_norwegian_and_english(text: str, expected: str
         ("Best regards,\nAnna\nUniversity of Bergen", "University of Bergen"),
         ("Hilsen Per, Universitetet i Tromsø", "Universitetet i Tromsø"),
         ("Vennleg helsing\nRiksrevisjonen", "Riksrevisjonen"),
+        ("Helsing\nKari\nSeksjon for helsetenesteforsking\nHelse Førde HF", "Helse Førde HF"),
+        ("Mvh\nOla\nHelse Møre og Romsdal HF", "Helse Møre og Romsdal HF"),
+        ("Beste helsing\nVoss herad", "Voss herad"),
     ],
 )
 def test_organization_name_from_labels_or_known_shapes(text: str, expected: str) -> None:
@@ -200,6 +203,9 @@ def test_a_pdf_label_without_colon_is_not_part_of_the_name() -> None:
         ("Utredningsseksjonen", None),
         ("Seksjon for analyse", None),
         ("Kari Nordmann", "Kari Nordmann"),
+        ("Dr. Kari Nordmann, rådgiver, Avdeling for analyse", "Kari Nordmann"),
+        ("KONSTANTINOU Dimitra (ESTAT)", "Dimitra Konstantinou"),
+        ("IQBAL Sana", "Sana Iqbal"),
     ],
 )
 def test_display_names_become_person_names(display: str, expected: str | None) -> None:
@@ -236,6 +242,17 @@ def test_sender_is_the_contact_unless_a_machine_sent_it() -> None:
             "Updated project description\nHealth and work after 50\nVersion 2",
             "Health and work after 50",
         ),
+        ("1. Prosjekttittel: Utenforskap blant unge voksne", "Utenforskap blant unge voksne"),
+        ("Project: Shift work and sickness absence", "Shift work and sickness absence"),
+        (
+            "til doktorgradsprosjektet mitt ved OsloMet, «Nabolag og psykisk helse».",
+            "Nabolag og psykisk helse",
+        ),
+        ("Vi sendte søknad i mars (saksnr 24/05512, «Ulikhet i helse»).", "Ulikhet i helse"),
+        (
+            "Case no. 22/01234 – Regional differences in early retirement\n",
+            "Regional differences in early retirement",
+        ),
     ],
 )
 def test_project_title_is_taken_from_labels_or_quotes(text: str, expected: str) -> None:
@@ -246,6 +263,41 @@ def test_senders_own_archive_number_is_not_ssbs_case_reference() -> None:
     own = (Source("text", "Vår ref.: 2024/9305\nDeres ref.: 24/01872-3"),)
     assert find_case_reference(own) == "24/01872"
     assert find_case_reference((Source("text", "Vår ref.: 24/09305-1"),)) is None
+
+
+def test_the_senders_archive_number_in_the_subject_does_not_beat_deres_ref_in_the_body() -> None:
+    sources = (
+        Source("subject", "25/00098-7 Aksept av tilbud"),
+        Source("text", "Vår referanse: 25/00098-7\nDeres referanse: 25/01123-6"),
+    )
+    assert find_case_reference(sources) == "25/01123"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Elements-referanse: 2025/1442-3\nSSB saksref.: 22/03310", "22/03310"),
+        ("the project (SSB case 21/4410) has been closed", "21/04410"),
+        ("Journalpost 2025/881\nDeres ref: 24/00123-5", "24/00123"),
+    ],
+)
+def test_a_number_labelled_as_ssbs_case_wins_over_other_labels_in_the_same_text(
+    text: str, expected: str
+) -> None:
+    assert find_case_reference(one(text)) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Denne e-posten er sendt fra IMDis arkivsystem Elements.\nElements-referanse: 2025/4102-6",
+        "Saka er arkivert hjå oss i ePhorte under saksnr. 2019/2231 (Helse Bergen).",
+        "Our case number in P360 is 2024/555.",
+    ],
+)
+def test_a_number_filed_in_the_senders_own_archive_is_not_ssbs_case(text: str) -> None:
+    assert find_case_reference(one(text)) is None
+    assert find_case_reference(one(text + "\nDeres ref.: 24/01872-3")) == "24/01872"
 
 
 def test_vaar_ref_in_ssbs_quoted_letter_is_ssbs_case_reference() -> None:

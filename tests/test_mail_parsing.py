@@ -11,7 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from parsers.fields import person_name
 from parsers.mail import MailLimits, decode_text, parse_mail, safe_filename
+from parsers.message import Address
 from parsers.text import split_body
 from tests.conftest import make_mail
 
@@ -360,3 +362,15 @@ def test_an_encoded_display_name_cannot_become_the_sender_address() -> None:
     assert mail.sender is not None
     assert mail.sender.email == "kari@bergen.kommune.no"
     assert mail.sender.name == "evil@y.no,"
+
+
+def test_an_unquoted_last_comma_first_name_stays_one_sender() -> None:
+    """Some clients write `From: Strand, Ole-Martin <…>` unquoted; the comma must not make
+    "Strand" the sender's address (it was the contact e-mail on the ticket)."""
+    raw = (
+        b"From: Strand, Ole-Martin <ole-martin.strand@nav.no>\r\n"
+        b"To: mikrodata@ssb.no\r\nSubject: Ny prosjektleder\r\nMessage-ID: <c@nav.no>\r\n\r\nHei.\r\n"
+    )
+    mail = parse_mail(raw)
+    assert mail.sender == Address(name="Strand, Ole-Martin", email="ole-martin.strand@nav.no")
+    assert person_name(mail.sender.name) == "Ole-Martin Strand"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.rules import PhraseSet, load_rules
+from bot.rules import PhraseSet, load_rules, sentences
+from bot.verdict import Category
 
 SIGNALS = load_rules().signals
 
@@ -59,3 +60,54 @@ def test_form_questions_are_blanked_so_only_answers_speak() -> None:
     assert not SIGNALS.identifying_variables.any(answers)
     assert not SIGNALS.dpia_exemption.found(answers)
     assert "Ingen" in answers and "Ja, DPIA er vedlagt" in answers
+
+
+def test_letters_typed_in_place_of_ae_oe_aa_still_match_but_short_words_stay_exact() -> None:
+    phrases = PhraseSet.of(["søknad om tilgang", "før vi sender", "særlig identifiserende"])
+    assert phrases.hits("Vedlagt er soknad om tilgang") == ["soknad om tilgang"]
+    assert phrases.hits("saerlig identifiserende variabler") == ["saerlig identifiserende"]
+    assert phrases.hits("takk for vi sender") == []  # "før" is not "for"
+
+
+def test_sentences_end_at_stops_blank_lines_and_list_items_and_know_questions() -> None:
+    text = "Hei.\n\nVi har slettet dataene. Trenger dere mer?\n- punkt en\n- punkt to"
+    found = sentences(text)
+    assert [s.text for s in found] == [
+        "Hei.",
+        "Vi har slettet dataene.",
+        "Trenger dere mer?",
+        "- punkt en",
+        "- punkt to",
+    ]
+    assert [s.question for s in found] == [False, False, True, False, False]
+    assert all(text[s.start :].startswith(s.text) for s in found)
+
+
+INTENTS = {intent.category: intent for intent in reversed(load_rules().intents)}
+
+
+@pytest.mark.parametrize(
+    ("category", "text", "said"),
+    [
+        (Category.DELETION_CONFIRMATION, "Vi har nå destruert alle filene fra prosjektet.", True),
+        (Category.DELETION_CONFIRMATION, "All data has been erased from our servers.", True),
+        (Category.DELETION_CONFIRMATION, "Dataene skal slettes senest 31.12.2026.", False),
+        (Category.DELETION_CONFIRMATION, "The data will be deleted when the project ends.", False),
+        (Category.CHANGE_REQUEST, "Vi ønsker å utvide prosjektperioden til 2027.", True),
+        (
+            Category.CHANGE_REQUEST,
+            "We would like to add two researchers to the project team.",
+            True,
+        ),
+        (Category.CHANGE_REQUEST, "Hvis vi utvider prosjektperioden, hva koster det?", False),
+        (Category.SIGNED_OFFER, "Vedlagt er tilbudet, datert og signert.", True),
+        (Category.SIGNED_OFFER, "Vi har ikke signert tilbudet ennå.", False),
+        (Category.NEW_APPLICATION, "Kommunen søker med dette om tilgang til mikrodata.", True),
+        (Category.NEW_APPLICATION, "Hvordan søker vi om tilgang til mikrodata?", False),
+    ],
+)
+def test_an_intent_needs_its_action_and_object_in_one_sentence_without_a_condition(
+    category: Category, text: str, said: bool
+) -> None:
+    (sentence,) = sentences(text)
+    assert INTENTS[category].said_in(sentence) is said

@@ -1,15 +1,16 @@
-"""Rule scores per category: the admin's keywords, weighted by where they stand.
+"""Rule scores per category: the admin's keywords and intents, weighted by where they stand.
 
 A phrase in the subject or the sender's new words counts more than one in an
 attachment; each distinct phrase counts once per place, so a long document that
-repeats a word cannot outvote the mail.
+repeats a word cannot outvote the mail. A category's words inside a question the
+sender asks ("Hvordan søker vi om tilgang?") speak for `other`: an enquiry, not the act.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.rules import Rules
+from bot.rules import Rules, Sentence, sentences
 from bot.verdict import AttachmentKind, Category
 
 
@@ -22,31 +23,87 @@ class ClassifierInput:
     forwarded_text: str
     attachment_text: str
     attachment_kinds: tuple[AttachmentKind, ...]
+    reply_subject: bool = False
+    """The subject answers another mail ("SV: …"): its words are mostly someone else's."""
+
+
+@dataclass(frozen=True)
+class _Place:
+    name: str
+    text: str
+    weight: float
+    asks: bool
+    """The sender's own words, where a question is an enquiry (forms ask questions too)."""
 
 
 def keyword_scores(
     inputs: ClassifierInput, rules: Rules
 ) -> tuple[dict[Category, float], list[str]]:
-    """Score per category, and the hits that earned it (`keyword:<place>:<phrase>`)."""
+    """Score per category, and the hits that earned it (`keyword:<place>:<phrase>`,
+    `intent:<place>:<category>`, `question:<place>:<phrase or category>`, `asks:text`).
+    A sentence that only plans the act ("før vi sender søknaden") counts as a question."""
     weights = rules.classifier
+    subject_weight = (
+        weights.reply_subject_weight if inputs.reply_subject else weights.subject_weight
+    )
     places = (
-        ("subject", inputs.subject, weights.subject_weight),
-        ("text", inputs.new_text, weights.new_text_weight),
-        ("forwarded", inputs.forwarded_text, weights.forwarded_weight),
-        ("attachment", inputs.attachment_text, weights.attachment_weight),
+        _Place("subject", inputs.subject, subject_weight, asks=True),
+        _Place("text", inputs.new_text, weights.new_text_weight, asks=True),
+        _Place("forwarded", inputs.forwarded_text, weights.forwarded_weight, asks=False),
+        _Place("attachment", inputs.attachment_text, weights.attachment_weight, asks=False),
     )
     scores: dict[Category, float] = {}
     hits: list[str] = []
-    for keywords in rules.keywords:
-        total = 0.0
-        for place, text, place_weight in places:
-            found = sorted(set(keywords.phrases.hits(text)))
-            total += keywords.weight * place_weight * len(found)
-            hits.extend(f"keyword:{place}:{phrase}" for phrase in found)
-        if total:
-            scores[keywords.category] = scores.get(keywords.category, 0.0) + total
+
+    def add(category: Category, score: float, hit: str) -> None:
+        scores[category] = scores.get(category, 0.0) + score
+        hits.append(hit)
+
+    for place in places:
+        if not place.text:
+            continue
+        parts = sentences(place.text) if place.asks else []
+        questions = [s for s in parts if s.question or rules.not_yet.any(s.text)]
+        if place.name == "text" and any(s.question for s in parts):
+            add(Category.OTHER, weights.asks_weight, "asks:text")
+        for keywords in rules.keywords:
+            stated: set[str] = set()
+            asked: set[str] = set()
+            for match in keywords.phrases.pattern.finditer(place.text):
+                phrase = match.group(0).lower()
+                (asked if _inside(match.start(), questions) else stated).add(phrase)
+            for phrase in sorted(stated):
+                add(
+                    keywords.category,
+                    keywords.weight * place.weight,
+                    f"keyword:{place.name}:{phrase}",
+                )
+            for phrase in sorted(asked - stated):
+                add(
+                    Category.OTHER,
+                    keywords.weight * place.weight * weights.question_weight,
+                    f"question:{place.name}:{phrase}",
+                )
+        said = parts or sentences(place.text)
+        for intent in rules.intents:
+            found = [s for s in said if intent.said_in(s)]
+            if any(s not in questions for s in found):
+                add(
+                    intent.category,
+                    intent.weight * place.weight,
+                    f"intent:{place.name}:{intent.category.value}",
+                )
+            elif found and place.asks:
+                add(
+                    Category.OTHER,
+                    intent.weight * place.weight * weights.question_weight,
+                    f"question:{place.name}:{intent.category.value}",
+                )
     for cue in rules.kind_cues:
         if cue.kind in inputs.attachment_kinds:
-            scores[cue.category] = scores.get(cue.category, 0.0) + cue.weight
-            hits.append(f"attachment:{cue.kind.value}")
+            add(cue.category, cue.weight, f"attachment:{cue.kind.value}")
     return scores, hits
+
+
+def _inside(position: int, questions: list[Sentence]) -> bool:
+    return any(q.start <= position < q.start + len(q.text) + 1 for q in questions)

@@ -20,6 +20,11 @@ from bot.verdict import Category
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[1] / "data" / "model"
 MODEL_TEXT_ATTACHMENT_CHARS = 5_000
 _BATCH_SIZE = 16
+TRAINING_EPOCHS = 4
+"""Four passes, not twelve: more taught the bag of words the synthetic corpus's habits (short
+mail = `other`) and made it sure of them on hand-written mail. Measured with today's rules:
+hand-written dev set 0.945 → 0.972 macro-F1, hold-out set 0.967 both, fixture test split
+0.995 → 0.990."""
 _BOW_CONFIG = {
     "model": {
         "@architectures": "spacy.TextCatBOW.v3",
@@ -62,7 +67,9 @@ class TextClassifier:
 
 
 def train_classifier(
-    examples: Iterable[tuple[ClassifierInput, Category]], epochs: int = 12, seed: int = 0
+    examples: Iterable[tuple[ClassifierInput, Category]],
+    epochs: int = TRAINING_EPOCHS,
+    seed: int = 0,
 ) -> TextClassifier:
     """Train a fresh model; the same examples and seed give the same model."""
     import spacy
