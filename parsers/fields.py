@@ -57,7 +57,7 @@ _OWN_REFERENCE = re.compile(r"^(?:v[åa]r|our|min|my)\s*ref", re.IGNORECASE)
 # i ePhorte under saksnr."): that number is the sender's own, not SSB's.
 _OWN_ARCHIVE = re.compile(
     r"(?:elements|ephorte|public\s*360|p360|websak|acos|documaster|arkivsystem\w*|vårt\s+arkiv"
-    r"|v[åa]r\s+sak|hos\s+oss|hjå\s+oss|our\s+archive|our\s+case|our\s+records)(?:\W+\w+){0,6}\W*$",
+    r"|hos\s+oss|hjå\s+oss|our\s+archive|our\s+records)(?:\W+\w+){0,6}\W*$",
     re.IGNORECASE,
 )
 # Labels that point at SSB's case rather than anybody's archive: preferred within a text.

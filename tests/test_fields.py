@@ -293,11 +293,16 @@ def test_a_number_labelled_as_ssbs_case_wins_over_other_labels_in_the_same_text(
         "Denne e-posten er sendt fra IMDis arkivsystem Elements.\nElements-referanse: 2025/4102-6",
         "Saka er arkivert hjå oss i ePhorte under saksnr. 2019/2231 (Helse Bergen).",
         "Our case number in P360 is 2024/555.",
+        "Saka er registrert i vårt arkiv som sak 2023/7781.",
     ],
 )
 def test_a_number_filed_in_the_senders_own_archive_is_not_ssbs_case(text: str) -> None:
     assert find_case_reference(one(text)) is None
     assert find_case_reference(one(text + "\nDeres ref.: 24/01872-3")) == "24/01872"
+
+
+def test_our_case_with_ssb_is_still_ssbs_case() -> None:
+    assert find_case_reference(one("Regarding our case 24/1872 with you")) == "24/01872"
 
 
 def test_vaar_ref_in_ssbs_quoted_letter_is_ssbs_case_reference() -> None:
