@@ -100,14 +100,19 @@ def find_case_reference(sources: tuple[Source, ...]) -> str | None:
     case, wherever else they stand: a subject that repeats the sender's archive number
     ("25/00098-7 Aksept av tilbud") must not win over "Deres referanse" in the body.
     """
-    own = _senders_own_numbers(sources)
-    for source in sources:
+    labelled_in = [(source, list(_LABELLED_CASE.finditer(source.text))) for source in sources]
+    own = {
+        normalize_case_reference(match["year"], match["seq"])
+        for source, matches in labelled_in
+        if source.own_words
+        for match in matches
+        if _is_own_number(source.text, match)
+    }
+    for source, matches in labelled_in:
         labelled: list[tuple[int, str]] = []
-        for match in _LABELLED_CASE.finditer(source.text):
+        for match in matches:
             found = normalize_case_reference(match["year"], match["seq"])
             if found is None or found in own:
-                continue
-            if source.own_words and _is_own_number(source.text, match):
                 continue
             before = source.text[max(0, match.start() - 40) : match.start()]
             ssb_side = _SSB_SIDE_LABEL.match(match["label"]) or _SSB_NAMED.search(before)
@@ -131,19 +136,6 @@ def _is_own_number(text: str, match: re.Match[str]) -> bool:
     line_start = text.rfind("\n", 0, match.start()) + 1
     before = text[max(line_start, match.start() - 60) : match.start() + len(label)]
     return bool(_OWN_ARCHIVE.search(before))
-
-
-def _senders_own_numbers(sources: tuple[Source, ...]) -> frozenset[str]:
-    own = set()
-    for source in sources:
-        if not source.own_words:
-            continue
-        for match in _LABELLED_CASE.finditer(source.text):
-            if _is_own_number(source.text, match):
-                found = normalize_case_reference(match["year"], match["seq"])
-                if found:
-                    own.add(found)
-    return frozenset(own)
 
 
 # --- organisation number ----------------------------------------------------------

@@ -35,11 +35,17 @@ def lines_of(result: subprocess.CompletedProcess[str]) -> list[dict[str, Any]]:
     return [json.loads(line) for line in result.stdout.splitlines()]
 
 
-@pytest.fixture(scope="module")
-def fixture_run() -> tuple[subprocess.CompletedProcess[str], list[Path]]:
-    folder = Path("fixtures/mail")
+CORPORA = {"fixtures/mail": 400, "fixtures/handwritten": 180}
+"""Each corpus folder and the mails it holds at least (generated; written by hand)."""
+
+
+@pytest.fixture(scope="module", params=sorted(CORPORA))
+def fixture_run(
+    request: pytest.FixtureRequest,
+) -> tuple[subprocess.CompletedProcess[str], list[Path]]:
+    folder = Path(request.param)
     files = sorted(p for p in (REPO / folder).rglob("*.eml"))
-    assert len(files) >= 400, "the labelled corpus is missing: run `make fixtures`"
+    assert len(files) >= CORPORA[request.param], f"{folder} is missing mail"
     return run_triage(folder, "--json"), files
 
 
