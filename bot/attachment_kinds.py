@@ -10,17 +10,30 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.rules import Rules
+from bot.rules import PhraseSet, Rules
 from bot.verdict import AttachmentKind
 from parsers.attachments import AttachmentText
 
 _MIN_SCORE = 2.0
+MIN_READ_CHARS = 120
+"""Visible characters from which a file's own text is enough to judge its kind: an invoice
+has ~300; a one-line note ("DPIA: se vedlegg") is too short to outvote its file name."""
 _TITLE_CHARS = 400
+_NAME_TIPS_ABOVE = 0.75
+"""Share of the best content score a kind needs before a read file's name counts for it."""
 _MAX_DISTINCT_HITS = 5
 _NOT_DOCUMENTS = frozenset(
     {"application/pgp-signature", "application/pkcs7-signature", "application/x-pkcs7-signature"}
 )
 """Cryptographic signatures of the mail itself: never a form, offer or list."""
+_INVOICE = PhraseSet.of(
+    [
+        "fakturadato", "fakturanr", "fakturanummer", "forfallsdato", "forfallsdag", "kid",
+        "kid-nummer", "invoice date", "invoice number", "invoice no", "due date", "payment due",
+    ]
+)  # fmt: skip
+"""An invoice's own fields: a read file with two of them is a bill, whatever its name or its
+"MVA" says (SSB's offer states a price, but has no invoice date or due date)."""
 
 
 @dataclass(frozen=True)
@@ -35,21 +48,36 @@ def _name_words(filename: str) -> str:
 
 
 def judge_attachment(attachment: AttachmentText, rules: Rules, mail_text: str) -> KindJudgement:
-    """The most likely kind, with the phrases that decided it (shown to caseworkers)."""
+    """The most likely kind, with the phrases that decided it (shown to caseworkers).
+
+    A file whose text was read is what its text says; its name only tips the balance. A
+    scan or a file that would not open keeps the kind its name (or the mail) gives it:
+    `bot/readability.py` then decides whether it counts.
+    """
     if attachment.content_type.lower() in _NOT_DOCUMENTS:
         return KindJudgement(AttachmentKind.OTHER, 0.0, ())
     name = _name_words(attachment.filename)
     text = attachment.text[:30_000]
     title = text[:_TITLE_CHARS]
-    best = KindJudgement(AttachmentKind.OTHER, 0.0, ())
+    read = content_was_read(attachment)
+    if read and len(set(_INVOICE.hits(text))) >= 2:
+        return KindJudgement(AttachmentKind.OTHER, 0.0, ())
+    scored = []
     for rule in rules.attachment_kinds:
-        name_hits = set(rule.filename.hits(name))
         content_hits = set(rule.content.hits(text))
         title_hits = set(rule.content.hits(title))
-        score = rule.filename_weight * min(len(name_hits), 1)
-        score += rule.weight * min(len(content_hits), _MAX_DISTINCT_HITS)
-        score += rule.weight * min(len(title_hits), 2)
-        score += _structure_bonus(rule.kind, attachment)
+        content_score = rule.weight * min(len(content_hits), _MAX_DISTINCT_HITS)
+        content_score += rule.weight * min(len(title_hits), 2)
+        content_score += _structure_bonus(rule.kind, attachment)
+        scored.append((rule, content_score, content_hits))
+    # The file was read: its name may only tip the balance between kinds its content
+    # supports about as well as the best one (an invoice named dpia.txt is no DPIA).
+    floor = max((s for _, s, _ in scored), default=0.0) * _NAME_TIPS_ABOVE
+    best = KindJudgement(AttachmentKind.OTHER, 0.0, ())
+    for rule, content_score, content_hits in scored:
+        name_counts = not read or (content_score > 0 and content_score >= floor)
+        name_hits = set(rule.filename.hits(name)) if name_counts else set()
+        score = content_score + rule.filename_weight * min(len(name_hits), 1)
         if score > best.score:
             hits = tuple(sorted(name_hits | content_hits))
             best = KindJudgement(rule.kind, score, hits)
@@ -63,6 +91,22 @@ def judge_attachment(attachment: AttachmentText, rules: Rules, mail_text: str) -
         if context_hits:
             return KindJudgement(AttachmentKind.SIGNED_OFFER, _MIN_SCORE, tuple(context_hits[:3]))
     return KindJudgement(AttachmentKind.OTHER, best.score, ())
+
+
+def content_was_read(attachment: AttachmentText) -> bool:
+    """The file opened and its own text is long enough to say what it is: then the content
+    decides, and a file name can only tip the balance between kinds the content supports.
+
+    Scans (OCR text is too unsure) and files that failed to open are judged with their name.
+    """
+    if attachment.error is not None or attachment.scanned:
+        return False
+    return has_enough_text(attachment.text)
+
+
+def has_enough_text(text: str) -> bool:
+    """At least `MIN_READ_CHARS` visible characters."""
+    return len("".join(text.split())) >= MIN_READ_CHARS
 
 
 def _structure_bonus(kind: AttachmentKind, attachment: AttachmentText) -> float:

@@ -7,12 +7,11 @@ its mails, so a DPIA sent a day later completes the application it belongs to.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.requirements import Requirement, missing_items
-from bot.verdict import Category, Reply, ReplyAction, Verdict
+from bot.verdict import Category, ItemNote, Verdict
 
 
 class TicketStatus(StrEnum):
@@ -32,61 +31,105 @@ class CaseState:
     conditions: frozenset[str]
     missing: tuple[str, ...]
     status: TicketStatus
+    to_check: tuple[str, ...] = ()
 
 
 def next_case_state(
     previous: CaseState | None, verdict: Verdict, requirements: tuple[Requirement, ...]
 ) -> CaseState:
-    """The case after this mail joined it (or the new case this mail opens)."""
+    """The case after this mail joined it (or the new case this mail opens).
+
+    What the thread holds adds up over its mails; the conditions (identifying variables
+    requested …) are re-decided by the newest mail that carries a form or a variable list,
+    so a corrected form clears a condition an earlier one raised. Items the bot could not
+    judge stay "to check" until a later mail provides them.
+    """
     if previous is None or verdict.category is not Category.OTHER:
         category = verdict.category
     else:
         category = previous.category  # a question in an application thread stays an application
+    if (
+        previous is not None
+        and previous.category is Category.NEW_APPLICATION
+        and category is Category.CHANGE_REQUEST
+        and previous.status is not TicketStatus.CLOSED
+    ):
+        # There is no decision yet to change: more variables or a new list sent for an open
+        # application are part of that application.
+        category = Category.NEW_APPLICATION
     provided = frozenset(verdict.provided) | (previous.provided if previous else frozenset())
-    conditions = frozenset(verdict.conditions) | (previous.conditions if previous else frozenset())
+    conditions = frozenset(verdict.conditions)
+    if previous is not None and not verdict.decides_conditions:
+        conditions |= previous.conditions
     missing = missing_items(category, provided, conditions, requirements)
+    to_check = set(verdict.to_check) | {
+        code
+        for code in (previous.to_check if previous else ())
+        if not _settled_by(code, verdict, requirements)
+    }
+    to_check = {c for c in to_check if c in _required(category, conditions, requirements)}
+    missing = tuple(c for c in missing if c not in to_check)
+    status = case_status(category, missing, previous.status if previous else None)
+    return CaseState(category, provided, conditions, missing, status, tuple(sorted(to_check)))
+
+
+def _required(
+    category: Category, conditions: frozenset[str], requirements: tuple[Requirement, ...]
+) -> set[str]:
+    return {
+        r.code
+        for r in requirements
+        if r.category is category and (r.when is None or r.when in conditions)
+    }
+
+
+def _settled_by(code: str, verdict: Verdict, requirements: tuple[Requirement, ...]) -> bool:
+    """A later mail brings, readable this time, what an earlier one left to check."""
+    if code in verdict.to_check:
+        return False
+    return any(r.code == code and r.satisfied_by & set(verdict.provided) for r in requirements)
+
+
+def case_status(
+    category: Category, missing: tuple[str, ...], previous: TicketStatus | None
+) -> TicketStatus:
+    """The one status rule: waiting while something is missing, ready when nothing is;
+    `other` stays as it was (new for a caseworker to read), a closed case stays closed
+    only until a mail reopens it."""
     if category is Category.OTHER:
-        status = (
-            previous.status
-            if previous and previous.status is not TicketStatus.CLOSED
-            else TicketStatus.NEW
+        return previous if previous and previous is not TicketStatus.CLOSED else TicketStatus.NEW
+    return TicketStatus.WAITING_FOR_APPLICANT if missing else TicketStatus.READY
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """What the case knows when the mail has joined it: read from the store, passed in."""
+
+    ticket_reference: str
+    case_reference: str | None
+    category: Category
+    """The case's category after this mail (a question in an application thread stays one)."""
+    missing: tuple[str, ...]
+    """What the case as a whole still lacks, over all its mails."""
+    to_check: tuple[str, ...] = ()
+    notes: tuple[ItemNote, ...] = ()
+    sender_in_thread: bool = True
+    """The sender opened the case or wrote in it before; False for a stranger."""
+    already_answered: bool = False
+    """The same mail (Message-ID or bytes) was filed before: it had its reply then."""
+    before_cutoff: bool = False
+    """It arrived before the reply cut-off (a backlog from before the first start)."""
+    replies_to_sender_today: int = 0
+    replies_this_hour: int = 0
+
+    @classmethod
+    def of_single_mail(cls, verdict: Verdict, ticket_reference: str) -> CaseFacts:
+        """The case a mail opens on its own (previews of one mail, `triage`, tests)."""
+        return cls(
+            ticket_reference=ticket_reference,
+            case_reference=verdict.fields.case_reference,
+            category=verdict.category,
+            missing=verdict.missing,
+            to_check=verdict.to_check,
+            notes=verdict.notes,
         )
-    elif missing:
-        status = TicketStatus.WAITING_FOR_APPLICANT
-    else:
-        status = TicketStatus.READY
-    return CaseState(category, provided, conditions, missing, status)
-
-
-def reply_for_case(verdict: Verdict, state: CaseState) -> Verdict:
-    """The verdict as the reply should speak of it: the case's missing items, not the mail's.
-
-    The applicant who sends the missing DPIA in a second mail hears that the case is
-    complete, not that the second mail lacks a form.
-    """
-    if verdict.reply.action is ReplyAction.NONE:
-        return verdict
-    action = ReplyAction.REQUEST_MISSING if state.missing else ReplyAction.ACKNOWLEDGE
-    reply = Reply(action, verdict.reply.language, verdict.reply.subject)
-    return dataclasses.replace(verdict, category=state.category, missing=state.missing, reply=reply)
-
-
-def limit_to_thread(
-    verdict: Verdict, *, thread_case_reference: str | None, sender_in_thread: bool
-) -> Verdict:
-    """The verdict cut down to what this reply may say: this thread's data, nothing else.
-
-    The case reference is the thread's (the ticket's), not whatever reference the mail's
-    text or quoted history named. A sender who has not written in the thread before (it
-    named someone else's case reference, or answered a reply forwarded to it) hears only
-    a receipt: what the case has or lacks belongs to the applicant, and anybody can type
-    a case reference. A caseworker still reads the mail.
-    """
-    fields = dataclasses.replace(verdict.fields, case_reference=thread_case_reference)
-    limited = dataclasses.replace(verdict, fields=fields)
-    if sender_in_thread or verdict.reply.action is ReplyAction.NONE:
-        return limited
-    receipt = Reply(ReplyAction.ACKNOWLEDGE, verdict.reply.language, verdict.reply.subject)
-    return dataclasses.replace(
-        limited, category=Category.OTHER, missing=(), provided=(), conditions=(), reply=receipt
-    )

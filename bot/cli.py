@@ -16,10 +16,10 @@ from bot.context import load_triage_context
 from bot.settings import Settings
 from bot.triage import TriageContext, error_verdict, read_mail, triage_safely
 from bot.verdict import Category, Verdict
-from parsers.mail import parse_mail
 
 log = logging.getLogger("mikrobot")
 DEFAULT_LABELS = Path("fixtures/labels.jsonl")
+CALIBRATION_LABELS = Path("fixtures/handwritten/dev/labels.jsonl")
 
 
 def mail_files(path: Path) -> Iterator[Path]:
@@ -115,8 +115,15 @@ def _print_table(verdicts: list[Verdict]) -> None:
     "--out", type=click.Path(path_type=Path), default=None, help="Model folder (default: settings)."
 )
 @click.option("--epochs", default=TRAINING_EPOCHS, show_default=True)
-def train(labels: Path, split: str, out: Path | None, epochs: int) -> None:
-    """Train the text classifier on the labelled fixtures and save it."""
+@click.option(
+    "--held-out",
+    type=click.Path(exists=True, path_type=Path),
+    default=CALIBRATION_LABELS,
+    show_default=True,
+    help="Labelled mail the model never learns from, for the calibration.",
+)
+def train(labels: Path, split: str, out: Path | None, epochs: int, held_out: Path) -> None:
+    """Train the text classifier on the labelled fixtures and save it, then calibrate it."""
     from bot.classify.model import save_classifier, train_classifier
     from bot.evaluate import labelled_mail, read_labels
 
@@ -130,6 +137,62 @@ def train(labels: Path, split: str, out: Path | None, epochs: int) -> None:
     target = out or settings.model_dir
     save_classifier(classifier, target)
     click.echo(f"trained on {len(examples)} mails ({split} split); saved to {target}", err=True)
+    _calibrate(labels, split, held_out, target, epochs, context)
+
+
+@main.command()
+@click.option("--labels", type=click.Path(exists=True, path_type=Path), default=DEFAULT_LABELS)
+@click.option("--split", default="train", show_default=True, help="The split the model learned.")
+@click.option(
+    "--held-out",
+    type=click.Path(exists=True, path_type=Path),
+    default=CALIBRATION_LABELS,
+    show_default=True,
+    help="Labelled mail the model never learned from.",
+)
+@click.option("--epochs", default=TRAINING_EPOCHS, show_default=True)
+def calibrate(labels: Path, split: str, held_out: Path, epochs: int) -> None:
+    """Refit the confidence calibration beside the model (after changing the rules)."""
+    settings = Settings()
+    context = load_triage_context(settings, with_model=False)
+    _calibrate(labels, split, held_out, settings.model_dir, epochs, context)
+
+
+def _calibrate(
+    labels: Path, split: str, held_out: Path, model_dir: Path, epochs: int, context: TriageContext
+) -> None:
+    """Fit the temperature on the training split out of fold plus `held_out`, and save it.
+    Auto-generated mail never reaches the classifier, so it is left out of the fit."""
+    from bot.classify import ClassifierInput
+    from bot.classify.calibration import fit_calibration, save_calibration
+    from bot.classify.model import TextClassifier
+    from bot.evaluate import labelled_mail, read_labels
+
+    def inputs(path: Path, which: str | None) -> list[tuple[ClassifierInput, Category]]:
+        return [
+            (
+                read_mail(labelled_mail(path, label).read_bytes(), context).inputs,
+                Category(label.category),
+            )
+            for label in read_labels(path, which)
+            if not label.auto_generated
+        ]
+
+    model = TextClassifier.load(model_dir).without_calibration()
+    calibration = fit_calibration(
+        inputs(labels, split),
+        inputs(held_out, None),
+        context.rules,
+        model,
+        epochs=epochs,
+        names=(f"{labels} {split} split, 5-fold", str(held_out)),
+    )
+    path = save_calibration(calibration, model_dir)
+    click.echo(
+        f"calibrated on {calibration.fitted_on} mails: temperature {calibration.temperature}; "
+        f"saved to {path}",
+        err=True,
+    )
 
 
 @main.command()
@@ -137,18 +200,56 @@ def train(labels: Path, split: str, out: Path | None, epochs: int) -> None:
 @click.option("--split", default="test", show_default=True, help="Which labelled split to score.")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
 @click.option("--errors", default=0, help="Also list this many disagreements.")
-def evaluate(labels: Path, split: str, as_json: bool, errors: int) -> None:
-    """Precision, recall, F1, confusion matrix, field and missing-item accuracy."""
+@click.option(
+    "--verdicts",
+    type=click.Path(exists=True, path_type=Path),
+    default=None,
+    help="Score these `mikrobot triage --json` lines (e.g. from an older version) instead of "
+    "triaging the labelled mail now.",
+)
+@click.option(
+    "--threads",
+    type=click.Path(exists=True, path_type=Path),
+    default=None,
+    help="Also replay this threads.jsonl: does every multi-mail case complete?",
+)
+def evaluate(
+    labels: Path, split: str, as_json: bool, errors: int, verdicts: Path | None,
+    threads: Path | None,
+) -> None:  # fmt: skip
+    """Precision, recall, F1, confusion matrix, field and missing-item accuracy, reply
+    action, false requests; with --threads, whether each thread's replies were right."""
     from bot.evaluate import evaluate as score
     from bot.evaluate import labelled_mail, read_labels
+    from bot.verdict import Verdict
 
     context = load_triage_context(Settings())
-    pairs = [
-        (label, triage_file(labelled_mail(labels, label), context))
-        for label in read_labels(labels, split)
-    ]
+    if verdicts is not None:
+        given = {}
+        for line in verdicts.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                verdict = Verdict.from_json(json.loads(line))
+                given[Path(verdict.file).resolve()] = verdict
+        pairs = [
+            (label, given[labelled_mail(labels, label).resolve()])
+            for label in read_labels(labels, split)
+        ]
+    else:
+        pairs = [
+            (label, triage_file(labelled_mail(labels, label), context))
+            for label in read_labels(labels, split)
+        ]
     report = score(pairs)
-    click.echo(json.dumps(report.to_json(), indent=2) if as_json else report.to_text(errors))
+    if threads is None:
+        click.echo(json.dumps(report.to_json(), indent=2) if as_json else report.to_text(errors))
+        return
+    from bot.thread_evaluation import evaluate_threads
+
+    replayed = evaluate_threads(threads, context)
+    if as_json:
+        click.echo(json.dumps({**report.to_json(), "threads": replayed.to_json()}, indent=2))
+    else:
+        click.echo(report.to_text(errors) + "\n\n" + replayed.to_text(errors))
 
 
 @main.command()
@@ -306,32 +407,14 @@ def show_ticket(ticket_id: int) -> None:
 @main.command("reply-preview")
 @click.argument("ticket_id", type=int)
 def reply_preview(ticket_id: int) -> None:
-    """The reply the ticket's latest mail gets, rendered now from the stored mail."""
-    from datetime import UTC, datetime
+    """The reply the ticket's newest mail would get now: the same decision and composer as
+    the service's reply and the ticket page's preview."""
+    from bot.casework import reply_preview as preview
 
-    from bot.cases import reply_for_case
-    from bot.replies.render import render_preview
-    from bot.store.repository import case_state_of
-
-    settings = Settings()
     store = _open_store()
-    found = store.ticket(ticket_id)
-    if found is None:
+    if store.ticket(ticket_id) is None:
         raise click.ClickException(f"no ticket {ticket_id}")
-    ticket, mails, _ = found
-    if not mails:
-        raise click.ClickException(f"ticket {ticket_id} has no mail")
-    raw = store.raw_mail.get(mails[-1].sha256)
-    verdict = triage_safely(raw, mails[-1].source_key, load_triage_context(settings))
-    preview = render_preview(
-        reply_for_case(verdict, case_state_of(ticket)),
-        parse_mail(raw),
-        ticket_reference=ticket.reference,
-        from_address=settings.from_address,
-        message_id_domain=settings.message_id_domain,
-        now=datetime.now(UTC),
-    )
-    click.echo(preview)
+    click.echo(preview(store, Settings(), ticket_id), nl=False)
 
 
 @main.command("purge")
@@ -393,7 +476,8 @@ def add_user_command(name: str, role: str) -> None:
     from MIKROBOT_USER_PASSWORD for scripts."""
     import os
 
-    from bot.store.casework import CaseworkError, add_user
+    from bot.store.accounts import add_user
+    from bot.store.errors import CaseworkError
 
     password = os.environ.get(PASSWORD_ENV) or click.prompt(
         "password", hide_input=True, confirmation_prompt=True
@@ -408,7 +492,7 @@ def add_user_command(name: str, role: str) -> None:
 @users.command("list")
 def list_users_command() -> None:
     """The web pages' users."""
-    from bot.store.casework import list_users
+    from bot.store.accounts import list_users
 
     for user in list_users(_open_store()):
         last = f"{user.last_login_at:%Y-%m-%d %H:%M}" if user.last_login_at else "never"
@@ -424,7 +508,7 @@ def corrections() -> None:
 @corrections.command("list")
 @click.option("--waiting", is_flag=True, help="Only those not yet exported for training.")
 def list_corrections(waiting: bool) -> None:
-    from bot.store.casework import corrections as stored
+    from bot.store.tickets import corrections as stored
 
     for row in stored(_open_store(), waiting_only=waiting):
         exported = f"{row.exported_at:%Y-%m-%d}" if row.exported_at else "waiting"
@@ -442,7 +526,7 @@ def list_corrections(waiting: bool) -> None:
 def export_corrections_command(folder: Path, with_fixtures: bool) -> None:
     """Write FOLDER/labels.jsonl and FOLDER/mail/*.eml; then
     `mikrobot train --labels FOLDER/labels.jsonl`."""
-    from bot.store.casework import export_corrections
+    from bot.store.tickets import export_corrections
 
     also = [DEFAULT_LABELS] if with_fixtures else []
     count = export_corrections(_open_store(), folder, also=also)

@@ -13,6 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.classify.calibration import (
+    ReliabilityBin,
+    expected_calibration_error,
+    reliability_table,
+)
 from bot.verdict import Category, Verdict
 
 CATEGORIES = tuple(c.value for c in Category)
@@ -37,6 +42,15 @@ class Label:
     fields: dict[str, str | None]
     missing: tuple[str, ...]
     split: str
+    reply_action: str = ""
+    """`none`, `acknowledge` or `request_missing`: the label's, or the contract's rule."""
+
+
+def contract_reply_action(auto_generated: bool, missing: tuple[str, ...]) -> str:
+    """The contract's `reply.action` for a mail with these labels."""
+    if auto_generated:
+        return "none"
+    return "request_missing" if missing else "acknowledge"
 
 
 def labelled_mail(labels: Path, label: Label) -> Path:
@@ -53,18 +67,28 @@ def read_labels(path: Path, split: str | None = None) -> Iterator[Label]:
         for line in lines:
             if not line.strip():
                 continue
-            item = json.loads(line)
-            if split is not None and item.get("split") != split:
-                continue
-            yield Label(
-                file=item["file"],
-                category=item["category"],
-                language=item["language"],
-                auto_generated=bool(item["auto_generated"]),
-                fields=dict(item["fields"]),
-                missing=tuple(item["missing"]),
-                split=item.get("split", "test"),
-            )
+            thread = json.loads(line)
+            # A thread set (`threads.jsonl`) labels each of its mails like a labels file.
+            for item in thread.get("steps") or [thread]:
+                if split is not None and item.get("split", thread.get("split", "test")) != split:
+                    continue
+                yield _label(item, thread.get("split", "test"), in_thread=item is not thread)
+
+
+def _label(item: dict[str, Any], split: str, *, in_thread: bool) -> Label:
+    """A thread step's `reply_action` is the case's reply; the mail alone is scored by the
+    contract's rule on its own `missing`."""
+    return Label(
+        file=item["file"],
+        category=item["category"],
+        language=item["language"],
+        auto_generated=bool(item["auto_generated"]),
+        fields=dict(item["fields"]),
+        missing=tuple(item["missing"]),
+        split=item.get("split", split),
+        reply_action=(None if in_thread else item.get("reply_action"))
+        or contract_reply_action(bool(item["auto_generated"]), tuple(item["missing"])),
+    )
 
 
 @dataclass
@@ -82,11 +106,21 @@ class Report:
     missing_total: int = 0
     missing_right: int = 0
     language_right: int = 0
+    reply_right: int = 0
+    complete_mails: int = 0
+    """Mails that a person answers with a plain receipt: nothing is missing, not machine-made."""
+    complete_asked: int = 0
+    """Of those, how many the bot asked for something (false requests)."""
+    asked_while_present: Counter[str] = field(default_factory=Counter)
+    """Per code: how often the bot asked for it while the mail had it."""
     errors: list[str] = field(default_factory=list)
+    confidences: list[tuple[float, bool]] = field(default_factory=list)
+    """Per mail: the verdict's confidence, and whether its category was right."""
 
     def add(self, label: Label, verdict: Verdict) -> None:
         self.mails += 1
         self.confusion[label.category][verdict.category.value] += 1
+        self.confidences.append((verdict.confidence, verdict.category.value == label.category))
         if label.auto_generated:
             self.auto_total += 1
             self.auto_found += verdict.auto_generated
@@ -97,6 +131,14 @@ class Report:
                 self.field_total[name] += 1
                 self.field_right[name] += _same(got.get(name), want)
         self.language_right += verdict.language == label.language
+        self.reply_right += verdict.reply.action.value == label.reply_action
+        if label.reply_action == "acknowledge":
+            self.complete_mails += 1
+            self.complete_asked += bool(verdict.missing)
+        wanted = set(label.missing) if verdict.category.value == label.category else set()
+        for code in set(verdict.missing) - wanted:
+            if label.reply_action != "none":
+                self.asked_while_present[code] += 1
         if verdict.category.value == label.category:
             self.missing_total += 1
             if tuple(verdict.missing) == tuple(sorted(label.missing)):
@@ -124,6 +166,15 @@ class Report:
         scores = [v["f1"] for v in self.per_category().values() if v["support"]]
         return sum(scores) / len(scores) if scores else 0.0
 
+    def reliability(self) -> list[ReliabilityBin]:
+        """Confidence against accuracy in ten equal-width bins."""
+        return reliability_table(self.confidences)
+
+    def calibration_error(self) -> float:
+        """Expected calibration error (ECE) over the ten bins: 0 when confidence means what
+        it says."""
+        return expected_calibration_error(self.reliability())
+
     def field_accuracy(self) -> dict[str, float]:
         return {
             n: self.field_right[n] / self.field_total[n] for n in FIELD_NAMES if self.field_total[n]
@@ -141,6 +192,22 @@ class Report:
             if self.missing_total
             else 0.0,
             "language_accuracy": self.language_right / self.mails if self.mails else 0.0,
+            "reply_action_accuracy": self.reply_right / self.mails if self.mails else 0.0,
+            "false_request_rate": self.complete_asked / self.complete_mails
+            if self.complete_mails
+            else 0.0,
+            "complete_mails": self.complete_mails,
+            "asked_while_present": dict(sorted(self.asked_while_present.items())),
+            "calibration_error": self.calibration_error(),
+            "reliability": [
+                {
+                    "bin": [b.low, b.high],
+                    "count": b.count,
+                    "mean_confidence": b.mean_confidence,
+                    "accuracy": b.accuracy,
+                }
+                for b in self.reliability()
+            ],
         }
 
     def to_text(self, show_errors: int = 0) -> str:
@@ -170,6 +237,12 @@ class Report:
             "missing exactly right (correctly classified): "
             f"{self.missing_right}/{self.missing_total} = {data['missing_accuracy']:.3f}",
             f"language right: {self.language_right}/{self.mails} = {data['language_accuracy']:.3f}",
+            f"reply action right: {self.reply_right}/{self.mails} = "
+            f"{data['reply_action_accuracy']:.3f}",
+            f"false requests (complete mails asked for anything): {self.complete_asked}/"
+            f"{self.complete_mails} = {data['false_request_rate']:.3f}",
+            "asked for while the mail had it: "
+            + (", ".join(f"{c} {n}" for c, n in data["asked_while_present"].items()) or "none"),
             "",
             "field exactly right (mails whose label has the field):",
         ]
@@ -179,9 +252,23 @@ class Report:
                     f"  {name:<22}{self.field_right[name]:>5}/{self.field_total[name]:<5}"
                     f"{self.field_right[name] / self.field_total[name]:.3f}"
                 )
+        lines += ["", *self._calibration_lines()]
         if show_errors:
             lines += ["", f"first {show_errors} disagreements:", *self.errors[:show_errors]]
         return "\n".join(lines)
+
+    def _calibration_lines(self) -> list[str]:
+        lines = [
+            f"calibration error (ECE, 10 bins): {self.calibration_error():.3f}",
+            f"  {'confidence':<12}{'n':>6}{'mean conf.':>12}{'accuracy':>10}",
+        ]
+        for b in self.reliability():
+            if b.count:
+                lines.append(
+                    f"  {f'{b.low:.1f}–{b.high:.1f}':<12}{b.count:>6}"
+                    f"{b.mean_confidence:>12.3f}{b.accuracy:>10.3f}"
+                )
+        return lines
 
 
 def _same(got: object, want: str) -> bool:

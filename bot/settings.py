@@ -85,8 +85,10 @@ class WebSettings(BaseModel):
     """Cookies marked Secure: None means when the request came over https (behind TLS)."""
     forwarded_allow_ips: str = "127.0.0.1"
     """Proxies trusted for X-Forwarded-Proto (the TLS-terminating one in front)."""
-    low_confidence: float = 0.6
-    """Tickets below this confidence are listed under the "low confidence" filter."""
+    low_confidence: float = 0.8
+    """Tickets below this confidence are listed under the "low confidence" filter. The
+    confidence is calibrated (`bot/classify/calibration.py`): below 0.8, one verdict in five
+    or more is wrong."""
     session_hours: float = 10.0
     evaluation_file: Path = Path("var/evaluation.json")
     """`mikrobot evaluate --json > …`: the figures the admin page shows."""

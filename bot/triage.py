@@ -8,30 +8,43 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 
 from bot.attachment_kinds import KindJudgement, judge_attachment
 from bot.classify import Classification, ClassifierInput, classify
 from bot.classify.model import TextClassifier
+from bot.form_answers import (
+    CONDITION,
+    MAIL_BODY,
+    FormSource,
+    read_form_answers,
+    without_instructions,
+    without_labels,
+)
 from bot.language import detect_language
 from bot.loop_guard import auto_generated_reasons
-from bot.requirements import Requirement, missing_items
+from bot.offer_check import OfferCheck, check_signed_offer, offer_files
+from bot.readability import counts_toward_items, read_attachments, settle
+from bot.reply_policy import verdict_reply
+from bot.requirements import Requirement
 from bot.rules import Rules
 from bot.verdict import (
     AttachmentKind,
     AttachmentVerdict,
     Category,
     Evidence,
-    Reply,
-    ReplyAction,
+    ItemNote,
+    NoteReason,
     Verdict,
 )
-from parsers.attachments import AttachmentText, ExtractionLimits
+from parsers.attachments import AttachmentText, ExtractionLimits, FormField
 from parsers.attachments.isolation import read_attachment
 from parsers.fields import (
     DELETED_WORDS,
     SIGNED_WORDS,
     Fields,
+    FormAnswers,
     Source,
     find_case_reference,
     find_contact,
@@ -39,14 +52,15 @@ from parsers.fields import (
     find_organization_name,
     find_organization_number,
     find_project_title,
+    find_ticket_references,
+    where_found,
 )
+from parsers.forms import read_text
 from parsers.mail import MailLimits, parse_mail
 from parsers.message import ParsedMail
 from parsers.text import strip_quote_prefixes
 
 log = logging.getLogger(__name__)
-REPLY_LANGUAGES = frozenset({"nb", "en"})
-"""Languages with reply templates; `nn` senders are answered in `nb` (the contract)."""
 
 
 @dataclass(frozen=True)
@@ -110,7 +124,7 @@ def judge(read: ReadMail, file: str, context: TriageContext) -> Verdict:
         ),
         context.rules.language,
     )
-    fields = extract_fields(read, context.rules)
+    fields, field_sources = extract_fields_with_sources(read, context.rules)
 
     if auto_reasons:
         classification = Classification(Category.OTHER, 1.0, {}, {}, auto_reasons)
@@ -118,9 +132,40 @@ def judge(read: ReadMail, file: str, context: TriageContext) -> Verdict:
         classification = classify(read.inputs, context.rules, context.model)
     category = classification.category
 
-    present, conditions = _present_items(read, fields, context.rules)
-    missing = missing_items(category, present, conditions, context.requirements)
-    reply = decide_reply(mail.subject, language, bool(auto_reasons), missing)
+    items = _present_items(read, fields, context.rules)
+    present, conditions = items.present, items.conditions
+    offer = check_offer(read)
+    if category is not Category.SIGNED_OFFER:  # an offer sent along with other mail says nothing
+        offer = OfferCheck(offer.status, sources=offer.sources)
+    settled = settle(
+        read_attachments(
+            read.attachments,
+            tuple(k.kind for k in read.kinds),
+            "\n".join((mail.subject, mail.text.new, mail.text.forwarded)),
+            context.requirements,
+        ),
+        category,
+        present,
+        conditions,
+        context.requirements,
+    )
+    missing = settled.missing
+    unsure = {
+        code
+        for code in items.to_check
+        if code in _required(category, present | {"identifying_variables_requested"}, context)
+    }
+    to_check = tuple(
+        sorted(set(settled.to_check) | ((set(offer.to_check) | unsure) - set(missing)))
+    )
+    notes = tuple(
+        dict.fromkeys(
+            note
+            for note in (*items.notes, *offer.notes, *settled.notes)
+            if note.code in missing or note.code in to_check
+        )
+    )
+    reply = verdict_reply(mail.subject, language, bool(auto_reasons), missing)
 
     return Verdict(
         file=file,
@@ -151,14 +196,36 @@ def judge(read: ReadMail, file: str, context: TriageContext) -> Verdict:
                 f"{a.filename}: {k.kind.value}" + (f" ({', '.join(k.hits[:4])})" if k.hits else "")
                 for a, k in zip(read.attachments, read.kinds, strict=True)
             ),
+            sources=tuple(
+                dict.fromkeys(field_sources + items.sources + offer.sources + settled.sources)
+            ),
         ),
+        notes=notes,
+        to_check=to_check,
+        decides_conditions=items.decides_conditions,
         provided=tuple(sorted(present)),
         conditions=tuple(sorted(conditions)),
+        ticket_references=find_ticket_references(
+            (
+                mail.subject,
+                mail.text.new,
+                mail.text.signature,
+                mail.text.forwarded,
+                mail.text.quoted,
+            )
+        ),
     )
 
 
 def extract_fields(read: ReadMail, rules: Rules) -> Fields:
     """Stage: the caseworker's fields, searched newest text first."""
+    return extract_fields_with_sources(read, rules)[0]
+
+
+def extract_fields_with_sources(
+    read: ReadMail, rules: Rules
+) -> tuple[Fields, tuple[tuple[str, str], ...]]:
+    """The fields, and where each was found (provenance for `Evidence.sources`)."""
     mail = read.mail
     attachment_sources = tuple(
         # SSB's own letter (the offer) speaks of SSB's case as "Vår ref."; the rest is the sender's.
@@ -179,7 +246,7 @@ def extract_fields(read: ReadMail, rules: Rules) -> Fields:
         sender.name if sender else None,
         sender.email if sender else None,
     )
-    return Fields(
+    fields = Fields(
         case_reference=find_case_reference(all_sources),
         organization_number=find_organization_number(
             newest[1:] + attachment_sources + quoted, rules.signals.own_organization_numbers
@@ -194,6 +261,17 @@ def extract_fields(read: ReadMail, rules: Rules) -> Fields:
         signed_date=find_dated_event(newest[1:] + attachment_sources, SIGNED_WORDS),
         deletion_date=find_dated_event(newest[1:] + attachment_sources, DELETED_WORDS),
     )
+    forms: FormAnswers = {
+        a.filename: [(f.label, f.value, f.page) for f in a.form_fields if f.value]
+        for a in read.attachments
+        if a.form_fields
+    }
+    sources = tuple(
+        (name, where_found(name, value, all_sources, forms))
+        for name, value in asdict(fields).items()
+        if value is not None
+    )
+    return fields, sources
 
 
 def _echoes_a_subject(subject: str, rules: Rules) -> bool:
@@ -203,61 +281,200 @@ def _echoes_a_subject(subject: str, rules: Rules) -> bool:
     )
 
 
-def _present_items(
-    read: ReadMail, fields: Fields, rules: Rules
-) -> tuple[frozenset[str], frozenset[str]]:
-    """What the mail provides (kinds, text signals, fields) and which conditions hold."""
-    present = {k.kind.value for k in read.kinds if k.kind is not AttachmentKind.OTHER}
+@dataclass(frozen=True)
+class PresentItems:
+    """What the mail provides and which conditions hold, with why (`_present_items`)."""
+
+    present: frozenset[str]
+    conditions: frozenset[str]
+    notes: tuple[ItemNote, ...] = ()
+    """E.g. the form says the DPIA is attached and no DPIA came with the mail."""
+    sources: tuple[tuple[str, str], ...] = ()
+    """Provenance of the requirement decisions (`Evidence.sources`)."""
+    decides_conditions: bool = False
+    """The mail carried a form or a variable list (`Verdict.decides_conditions`)."""
+    to_check: tuple[str, ...] = ()
+    """Items the bot cannot judge from what it read (a scanned form's answers)."""
+
+
+def _present_items(read: ReadMail, fields: Fields, rules: Rules) -> PresentItems:
+    """What the mail provides (kinds, text signals, fields) and which conditions hold.
+
+    A form is read as answers (`bot/form_answers.py`): its questions' words never ask for
+    anything. Forms without recognisable fields are read as prose, as before.
+    """
+    present = {
+        k.kind.value
+        for a, k in zip(read.attachments, read.kinds, strict=True)
+        if k.kind is not AttachmentKind.OTHER and counts_toward_items(a)  # opened: see readability
+    }
+    present = check_offer(read).applied_to(present)  # an unsigned offer is no signed offer
     signals = rules.signals
     body = "\n".join((read.mail.text.new, read.mail.text.forwarded))
+    answers = read_form_answers(
+        (
+            FormSource(MAIL_BODY, read_text(body, answer_lines=False), may_request=True),
+            *(
+                FormSource(
+                    a.filename,
+                    a.form_fields,
+                    may_request=k.kind is AttachmentKind.APPLICATION_FORM,
+                    may_justify=k.kind is not AttachmentKind.VARIABLE_LIST,
+                )
+                for a, k in zip(read.attachments, read.kinds, strict=True)
+                if a.format != "xlsx"
+            ),
+        ),
+        signals,
+    )
+    body = without_labels(body, answers.question_labels)
     # Variable lists describe every variable ("særlig identifiserende, må begrunnes"), ticked
     # or not: they can ask for identifying variables (ticked rows) but never justify them.
     prose = [
-        signals.without_form_questions(text)
-        for text in (body, *(a.text for a in read.attachments if a.format != "xlsx"))
+        without_instructions(
+            signals.without_form_questions(without_labels(text, answers.question_labels))
+        )
+        for text in (
+            body,
+            *(
+                a.text
+                for a in read.attachments
+                if a.format != "xlsx" and a.filename not in answers.forms_read
+            ),
+        )
     ]
-    if any(signals.dpia_exemption.found(text) for text in prose):
+    if answers.dpia_exemption or any(signals.dpia_exemption.found(text) for text in prose):
         present.add("text:dpia_exemption")
-    if any(signals.identifying_justification.found(text) for text in prose):
+    if answers.justified or any(signals.identifying_justification.found(t) for t in prose):
         present.add("text:identifying_justification")
     for name in ("case_reference", "organization_number"):
         if getattr(fields, name) is not None:
             present.add(f"field:{name}")
 
-    asked_in = [body]
+    body_form = read_text(read.mail.text.new, answer_lines=False)
+    if _is_a_typed_form(body_form):
+        present.add("text:application_form")
+        answers_typed = len(body_form)
+        sources_typed = [
+            ("application_form", f"a form typed into the mail's text ({answers_typed} answers)")
+        ]
+    else:
+        sources_typed = []
+    asked_in = [_without_negated_sentences(body)]
+    sources = list(answers.sources) + sources_typed
+    unsure: set[str] = set()
     for attachment, kind in zip(read.attachments, read.kinds, strict=True):
         if attachment.format == "xlsx":
             asked_in.extend(attachment.selected_rows)
+            sources.extend(
+                (CONDITION, f"requested: ticked row {_quoted(row)} in {attachment.filename}")
+                for row in attachment.selected_rows
+                if signals.identifying_variables.any(row)
+            )
         elif kind.kind is AttachmentKind.SCRIPT:
             # Scripts name variables as identifiers: BEFOLKNING_GRUNNKRETS is grunnkrets.
             asked_in.append(attachment.text.replace("_", " "))
-        elif kind.kind is AttachmentKind.APPLICATION_FORM:
-            asked_in.append(signals.without_form_questions(attachment.text))
+        elif (
+            kind.kind is AttachmentKind.APPLICATION_FORM
+            and attachment.filename not in answers.forms_read  # no fields: read as prose
+        ):
+            form_prose = _without_negated_sentences(signals.without_form_questions(attachment.text))
+            if attachment.ocr or attachment.scanned:
+                # A scanned form's ticks and handwriting do not survive OCR: whether it asks
+                # for identifying variables is for the caseworker to check, not to ask.
+                if signals.identifying_variables.any(form_prose):
+                    unsure.add("identifying_variables_justification")
+                    sources.append((CONDITION, f"not judged: scanned form {attachment.filename}"))
+                continue
+            asked_in.append(form_prose)
     conditions = set()
-    if any(signals.identifying_variables.any(text) for text in asked_in):
+    if answers.requested or any(signals.identifying_variables.any(text) for text in asked_in):
         conditions.add("identifying_variables_requested")
-    return frozenset(present), frozenset(conditions)
+    notes = []
+    claimed = answers.dpia_claimed_in  # the form (or the body) says the DPIA is attached
+    if claimed and not present & {"dpia", "dpia_exemption", "text:dpia_exemption"}:
+        file = None if claimed == MAIL_BODY else claimed
+        notes.append(ItemNote("dpia", NoteReason.NOT_ATTACHED, file))
+    kinds = {k.kind for k in read.kinds}
+    if "identifying_variables_requested" in conditions:
+        unsure.clear()  # asked for elsewhere (the body, a ticked list): that decides
+    return PresentItems(
+        frozenset(present),
+        frozenset(conditions),
+        tuple(notes),
+        tuple(dict.fromkeys(sources)),
+        to_check=tuple(sorted(unsure)),
+        decides_conditions=bool(
+            kinds
+            & {AttachmentKind.APPLICATION_FORM, AttachmentKind.VARIABLE_LIST, AttachmentKind.SCRIPT}
+        ),
+    )
+
+
+_NEGATION = re.compile(
+    r"\b(?:ikke|ikkje|ingen|uten|utan|not|no|without|none|never|aldri|heller ikke)\b",
+    re.IGNORECASE,
+)
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n")
+
+
+def _without_negated_sentences(text: str) -> str:
+    """Prose minus the sentences that deny what they name: "Vi trenger ikke grunnkrets
+    likevel" asks for no grunnkrets."""
+    return "\n".join(s for s in _SENTENCE.split(text) if not _NEGATION.search(s))
+
+
+_FORM_TITLE = re.compile(r"^(?:prosjekt(?:ets)?\s*(?:tittel|navn)|project\s*(?:title|name))", re.I)
+_FORM_PURPOSE = re.compile(
+    r"^(?:form[åa]l|føremål|purpose|behandlingsansvarlig|virksomhet|verksemd|organisation)", re.I
+)
+MIN_TYPED_FORM_ANSWERS = 6
+
+
+def _is_a_typed_form(fields: Sequence[FormField]) -> bool:
+    """The application form typed into the mail: many answers, among them the project's
+    title and its purpose or owner (a signature's "Tlf:"/"E-post:" lines are not a form)."""
+    labels = [" ".join(f.label.split()) for f in fields if f.value.strip()]
+    return (
+        len(labels) >= MIN_TYPED_FORM_ANSWERS
+        and any(_FORM_TITLE.match(label) for label in labels)
+        and any(_FORM_PURPOSE.match(label) for label in labels)
+    )
+
+
+def _required(category: Category, present: frozenset[str], context: TriageContext) -> set[str]:
+    """Codes `category` would require were the item's condition met, unless provided."""
+    return {
+        r.code
+        for r in context.requirements
+        if r.category is category and not (r.satisfied_by & present)
+    }
+
+
+def _quoted(text: str) -> str:
+    text = " ".join(text.split())
+    return f"'{text[:60]}…'" if len(text) > 60 else f"'{text}'"
+
+
+def check_offer(read: ReadMail) -> OfferCheck:
+    """The `signed_offer` decision (signed, not signed, not attached, or a scan to check):
+    its notes, `to_check` and provenance go on the verdict (`bot/offer_check.py`)."""
+    mail = read.mail
+    raw = mail.attachments[: len(read.attachments)]
+    return check_signed_offer(
+        offer_files(
+            read.attachments,
+            (k.kind for k in read.kinds),
+            (r.inline for r in raw),
+            (len(r.payload) for r in raw),
+        ),
+        "\n".join((mail.subject, mail.text.new)),
+    )
 
 
 _REPLY_PREFIX = re.compile(
     r"^\s*(?:(?:re|sv|aw|vs|fw|fwd|vb)\s*(?:\[\d+\])?\s*:\s*)+", re.IGNORECASE
 )
-
-
-def decide_reply(
-    subject: str, language: str, auto_generated: bool, missing: tuple[str, ...]
-) -> Reply:
-    """Stage: none to machines; the missing list if anything is missing; a receipt otherwise."""
-    if auto_generated:
-        action = ReplyAction.NONE
-    elif missing:
-        action = ReplyAction.REQUEST_MISSING
-    else:
-        action = ReplyAction.ACKNOWLEDGE
-    reply_language = language if language in REPLY_LANGUAGES else "nb"
-    base = _REPLY_PREFIX.sub("", subject).strip()
-    fallback = "Henvendelse til SSB mikrodata" if reply_language == "nb" else "Your message to SSB"
-    return Reply(action, reply_language, f"Re: {base or fallback}")
 
 
 def triage_safely(raw: bytes, file: str, context: TriageContext) -> Verdict:
@@ -296,6 +513,6 @@ def error_verdict(file: str, reason: str) -> Verdict:
         fields=Fields(),
         attachments=(),
         missing=(),
-        reply=Reply(ReplyAction.ACKNOWLEDGE, "nb", "Re: Henvendelse til SSB mikrodata"),
+        reply=verdict_reply("", "nb", auto_generated=False, missing=()),
         error=reason,
     )

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
-from bot.replies.render import render_reply
 from bot.replies.senders import PermanentDeliveryError, Sender, TemporaryDeliveryError
+from bot.replying import Answerer
 from bot.settings import Settings
 from bot.store import PendingReply, Store, queue
 from bot.store.models import as_utc
@@ -25,7 +25,6 @@ from bot.triage import TriageContext, error_verdict, triage_with_mail
 from bot.verdict import Verdict
 from parsers.attachments.isolation import warm_up
 from parsers.mail import parse_mail
-from parsers.message import ParsedMail
 
 log = logging.getLogger(__name__)
 
@@ -93,9 +92,7 @@ class Worker:
             verdict=verdict,
             mail=parsed,
             requirements=self.context.requirements,
-            build_reply=self._build_reply,
-            max_replies_per_sender_per_day=self.settings.max_replies_per_sender_per_day,
-            max_replies_per_hour=self.settings.max_replies_per_hour,
+            build_reply=Answerer(self.settings),
             may_reply=claimed.may_reply,
         )
         category = verdict.category.value
@@ -111,18 +108,6 @@ class Worker:
         )  # fmt: skip
         if self.on_filed is not None:
             self.on_filed(claimed.source_key, verdict)
-
-    def _build_reply(
-        self, verdict: Verdict, mail: ParsedMail, ticket_reference: str
-    ) -> EmailMessage | None:
-        return render_reply(
-            verdict,
-            mail,
-            ticket_reference=ticket_reference,
-            from_address=self.settings.from_address,
-            message_id_domain=self.settings.message_id_domain,
-            now=datetime.now(UTC),
-        )
 
     def deliver_replies(self) -> None:
         """Send queued replies; a temporary failure leaves the rest for the next round.

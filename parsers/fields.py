@@ -77,6 +77,42 @@ _BARE_CASE = re.compile(
 )
 
 
+# In a subject or the first lines of a mail, a bare "22/4417" or "25/871" is SSB's case
+# ("Endringer prosjekt 22/4417", "SV: slettet 25/871"): people type it short, unlabelled.
+_SHORT_BARE_CASE = re.compile(r"(?<![\d/.,])(?P<year>\d{2})\s?/\s?(?P<seq>\d{3,5})(?![\d/.,])")
+_HEAD_LINES = 3
+TICKET_REFERENCE = re.compile(r"(?<![\w-])MB-?\s?(?P<number>\d{6})(?!\d)", re.IGNORECASE)
+
+
+def find_ticket_references(texts: tuple[str, ...]) -> tuple[str, ...]:
+    """The bot's own ticket references (`MB-000123`) wherever typed, first seen first."""
+    found: dict[str, None] = {}
+    for text in texts:
+        for match in TICKET_REFERENCE.finditer(text):
+            found.setdefault(f"MB-{match['number']}")
+    return tuple(found)
+
+
+def _head(source: Source) -> str:
+    """Where a bare short reference counts: the subject, or the first lines of the text."""
+    if source.name == "subject":
+        return source.text
+    if source.name == "text":
+        return "\n".join([line for line in source.text.splitlines() if line.strip()][:_HEAD_LINES])
+    return ""
+
+
+def _short_bare_case(source: Source, own: set[str | None]) -> str | None:
+    for match in _SHORT_BARE_CASE.finditer(_head(source)):
+        year, sequence = int(match["year"]), int(match["seq"])
+        if year <= 12 and 1900 <= sequence <= 2099:
+            continue  # "12/2024": a month and a year
+        found = normalize_case_reference(match["year"], match["seq"])
+        if found and found not in own:
+            return found
+    return None
+
+
 def normalize_case_reference(year: str, sequence: str) -> str | None:
     """`2024`, `1872` → `24/01872`; None when it cannot be an SSB case number."""
     if len(year) == 4:
@@ -123,6 +159,9 @@ def find_case_reference(sources: tuple[Source, ...]) -> str | None:
             found = normalize_case_reference(match["year"], match["seq"] or match["seq2"])
             if found and found not in own:
                 return found
+        short = _short_bare_case(source, own)
+        if short is not None:
+            return short
     return None
 
 
@@ -462,3 +501,55 @@ def find_project_title(sources: tuple[Source, ...]) -> str | None:
 
 SIGNED_WORDS = _SIGNED_WORDS
 DELETED_WORDS = _DELETED_WORDS
+
+
+# --- provenance -------------------------------------------------------------------------
+
+_SOURCE_WORDS = {
+    "subject": "the subject",
+    "text": "the mail's text",
+    "signature": "the mail's signature",
+    "forwarded": "forwarded text",
+    "quoted": "quoted text",
+}
+
+
+def _value_pattern(name: str, value: str) -> re.Pattern[str]:
+    """How a normalised value may be written: digits spaced, a reference unpadded."""
+    if name == "case_reference" and re.fullmatch(r"\d{2}/\d{5}", value):
+        year, sequence = value.split("/")
+        return re.compile(rf"(?<!\d)(?:20)?{year}\s?/\s?0*{int(sequence)}(?!\d)", re.IGNORECASE)
+    if name == "organization_number":
+        return re.compile(r"[\s.\u00a0]?".join(value))
+    if name in ("signed_date", "deletion_date"):
+        year, month, day = value.split("-")
+        return re.compile(
+            rf"{int(day)}\.\s?0?{int(month)}\.\s?(?:{year}|{year[2:]})|{value}", re.IGNORECASE
+        )
+    return re.compile(r"\s+".join(re.escape(word) for word in value.split()), re.IGNORECASE)
+
+
+FormAnswers = dict[str, list[tuple[str, str, int | None]]]
+"""File name → its form fields as (label, answer, page)."""
+
+
+def where_found(name: str, value: str, sources: tuple[Source, ...], forms: FormAnswers) -> str:
+    """Where a field's value stands, in words for the caseworker: a form field of an
+    attachment ("form field 'Organisasjonsnummer' in Søknad.pdf, page 1"), the subject, a
+    line of the mail's text, or the headers (the sender's name and address)."""
+    pattern = _value_pattern(name, value)
+    for source in sources:
+        match = pattern.search(source.text)
+        if match is None:
+            continue
+        for label, answer, page in forms.get(source.name, []):
+            if pattern.search(answer):
+                at = f", page {page}" if page else ""
+                return f"form field '{label}' in {source.name}{at}"
+        if source.name not in _SOURCE_WORDS:
+            return f"attachment {source.name}"
+        where = _SOURCE_WORDS[source.name]
+        if source.name == "subject":
+            return where
+        return f"{where}, line {source.text.count(chr(10), 0, match.start()) + 1}"
+    return "the mail's headers"

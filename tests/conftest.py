@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import mailbox
 import os
 from email.message import EmailMessage
@@ -62,13 +63,22 @@ def make_mail(
     headers: dict[str, str] | None = None,
     attachments: list[tuple[str, str, bytes]] | None = None,
     html: str | None = None,
+    message_id: str | None = None,
 ) -> bytes:
-    """A realistic mail built with the stdlib, so the test shows its own input."""
+    """A realistic mail built with the stdlib, so the test shows its own input.
+
+    Its Message-ID is derived from its content unless given: two different test mails are
+    two mails, and the same mail built twice is one mail delivered twice."""
+    if message_id is None:
+        digest = hashlib.sha256(
+            repr((body, subject, sender, headers, attachments, html)).encode()
+        ).hexdigest()[:16]
+        message_id = f"<test-{digest}@bergen.kommune.no>"
     message = EmailMessage()
     message["From"] = sender
     message["To"] = "mikrodata@ssb.no"
     message["Subject"] = subject
-    message["Message-ID"] = "<test-1@bergen.kommune.no>"
+    message["Message-ID"] = message_id
     message["Date"] = "Mon, 03 Mar 2025 09:15:00 +0100"
     for name, value in (headers or {}).items():
         message[name] = value

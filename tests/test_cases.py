@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from bot.cases import TicketStatus, next_case_state, reply_for_case
+from bot.cases import TicketStatus, next_case_state
 from bot.requirements import load_requirements
-from bot.triage import decide_reply
 from bot.verdict import Category, Reply, ReplyAction, Verdict
 from parsers.fields import Fields
 
@@ -67,24 +66,60 @@ def test_a_new_mail_reopens_a_closed_case() -> None:
     assert next_case_state(closed, verdict(Category.OTHER), REQUIREMENTS).status is TicketStatus.NEW
 
 
-def test_the_reply_speaks_of_the_case_not_of_the_single_mail() -> None:
-    state = next_case_state(
+def test_a_corrected_form_clears_a_condition_an_earlier_form_raised() -> None:
+    first = next_case_state(
         None,
-        verdict(Category.NEW_APPLICATION, ("application_form", "script", "dpia")),
+        dataclasses.replace(
+            verdict(
+                Category.NEW_APPLICATION,
+                ("application_form", "variable_list", "dpia"),
+                ("identifying_variables_requested",),
+            ),
+            decides_conditions=True,
+        ),
         REQUIREMENTS,
     )
-    mail_alone = dataclasses.replace(
-        verdict(Category.NEW_APPLICATION, ("dpia",)),
-        missing=("application_form", "variable_list"),
-        reply=decide_reply("Re: x", "nb", False, ("application_form", "variable_list")),
+    assert first.missing == ("identifying_variables_justification",)
+    corrected = dataclasses.replace(
+        verdict(Category.OTHER, ("application_form",)), decides_conditions=True
     )
-    reply = reply_for_case(mail_alone, state)
-    assert reply.missing == () and reply.reply.action is ReplyAction.ACKNOWLEDGE
+    assert next_case_state(first, corrected, REQUIREMENTS).missing == ()
 
 
-def test_machine_mail_stays_unanswered_whatever_the_case_needs() -> None:
-    state = next_case_state(None, verdict(Category.NEW_APPLICATION), REQUIREMENTS)
-    silent = dataclasses.replace(
-        verdict(Category.OTHER), reply=Reply(ReplyAction.NONE, "nb", "Re: x")
+def test_a_mail_without_form_or_list_keeps_the_conditions_it_does_not_decide() -> None:
+    first = next_case_state(
+        None,
+        verdict(
+            Category.NEW_APPLICATION,
+            ("application_form", "variable_list", "dpia"),
+            ("identifying_variables_requested",),
+        ),
+        REQUIREMENTS,
     )
-    assert reply_for_case(silent, state).reply.action is ReplyAction.NONE
+    question = next_case_state(first, verdict(Category.OTHER), REQUIREMENTS)
+    assert question.missing == ("identifying_variables_justification",)
+
+
+def test_an_item_the_bot_could_not_judge_is_to_check_not_missing() -> None:
+    unclear = dataclasses.replace(
+        verdict(Category.SIGNED_OFFER, ("field:case_reference",)), to_check=("signed_offer",)
+    )
+    state = next_case_state(None, unclear, REQUIREMENTS)
+    assert state.missing == () and state.to_check == ("signed_offer",)
+    signed = next_case_state(state, verdict(Category.SIGNED_OFFER, ("signed_offer",)), REQUIREMENTS)
+    assert signed.to_check == () and signed.missing == ()
+
+
+def test_a_change_to_an_application_not_yet_decided_stays_part_of_the_application() -> None:
+    application = next_case_state(
+        None, verdict(Category.NEW_APPLICATION, ("application_form", "dpia")), REQUIREMENTS
+    )
+    more = next_case_state(
+        application, verdict(Category.CHANGE_REQUEST, ("variable_list",)), REQUIREMENTS
+    )
+    assert more.category is Category.NEW_APPLICATION and more.missing == ()
+    closed = dataclasses.replace(application, status=TicketStatus.CLOSED)
+    later = next_case_state(
+        closed, verdict(Category.CHANGE_REQUEST, ("variable_list",)), REQUIREMENTS
+    )
+    assert later.category is Category.CHANGE_REQUEST

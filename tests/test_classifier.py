@@ -194,3 +194,15 @@ def test_hand_written_missing_items_are_exactly_right_in_90_percent_of_correct_v
 ) -> None:
     report = hand_written_report
     assert report.missing_right / report.missing_total >= 0.90, report.to_text(30)
+
+
+def test_the_confidence_on_the_unseen_test_split_is_calibrated_within_005(
+    test_split_report: Report,
+) -> None:
+    assert test_split_report.calibration_error() <= 0.05, test_split_report.to_text(0)
+
+
+def test_the_confidence_on_hand_written_mail_is_calibrated_within_005(
+    hand_written_report: Report,
+) -> None:
+    assert hand_written_report.calibration_error() <= 0.05, hand_written_report.to_text(0)

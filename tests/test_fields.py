@@ -16,6 +16,7 @@ from parsers.fields import (
     find_organization_name,
     find_organization_number,
     find_project_title,
+    find_ticket_references,
     is_valid_organization_number,
     normalize_case_reference,
     normalize_organization_number,
@@ -362,3 +363,37 @@ def test_organization_number_normalizes_from_every_common_layout(
 def test_organization_number_search_returns_only_valid_nine_digit_numbers(text: str) -> None:
     found = find_organization_number(one(text))
     assert found is None or (len(found) == 9 and is_valid_organization_number(found))
+
+
+@pytest.mark.parametrize(
+    ("subject", "first_lines", "expected"),
+    [
+        ("Endringer prosjekt 22/4417", "", "22/04417"),
+        ("SV: slettet 25/871", "", "25/00871"),
+        ("Spørsmål", "Gjelder 23/1190\n\nHei, ...", "23/01190"),
+        ("Rapport for 12/2024", "", None),  # a month and a year
+        ("Spørsmål", "Hei,\nvi lurer på noe.\nTakk.\n\nReferanse nederst: 23/1190", None),
+    ],
+)
+def test_a_bare_short_reference_in_the_subject_or_first_lines_is_ssbs_case(
+    subject: str, first_lines: str, expected: str | None
+) -> None:
+    sources = (Source("subject", subject), Source("text", first_lines))
+    assert find_case_reference(sources) == expected
+
+
+def test_the_senders_own_archive_number_stays_excluded_even_in_the_subject() -> None:
+    sources = (
+        Source("subject", "24/4417 Aksept av tilbud"),
+        Source("text", "Vår ref.: 24/4417\nDeres ref.: 24/01872-3"),
+    )
+    assert find_case_reference(sources) == "24/01872"
+
+
+def test_the_bots_ticket_reference_is_found_wherever_it_is_typed() -> None:
+    assert find_ticket_references(("Ettersending MB-000013", "> Referanse: MB-000002")) == (
+        "MB-000013",
+        "MB-000002",
+    )
+    assert find_ticket_references(("sak MB 000013 og XMB-000014, MB-0000145",)) == ("MB-000013",)
+    assert find_ticket_references(("Referanse: mb-000013.",)) == ("MB-000013",)

@@ -36,9 +36,9 @@ def application(n: int, *, date: str = "Fri, 27 Nov 2026 08:00:00 +0100") -> byt
         "Vedlagt er søknaden vår om tilgang til mikrodata.",
         sender=f"Søker {n} <soker.{n}@uio.no>",
         attachments=[FORM],
+        message_id=f"<backlog-{n}@uio.no>",
     )
-    raw = re.sub(rb"(?m)^Date: .*$", f"Date: {date}".encode(), raw, count=1)
-    return raw.replace(b"<test-1@bergen.kommune.no>", f"<backlog-{n}@uio.no>".encode())
+    return re.sub(rb"(?m)^Date: .*$", f"Date: {date}".encode(), raw, count=1)
 
 
 def answered(outbox: Path) -> int:

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from bot.loop_guard import SPOOFED_OWN_ADDRESS
+from bot.replying import Answerer
 from bot.service import Service
 from bot.settings import Settings
 from bot.store.models import TicketEvent
@@ -46,12 +47,12 @@ def limited(service: Service, **limits: int) -> Service:
 def mail(
     body: str = "Vedlagt er søknaden vår om tilgang til mikrodata.",
     *,
-    message_id: str = "<kari-1@bergen.kommune.no>",
+    message_id: str | None = None,
     raw_headers: dict[bytes, bytes] | None = None,
     **options: Any,
 ) -> bytes:
     """`make_mail`, with its own Message-ID and header lines replaced as raw bytes."""
-    raw = make_mail(body, **options).replace(b"<test-1@bergen.kommune.no>", message_id.encode())
+    raw = make_mail(body, message_id=message_id, **options)
     for old, new in (raw_headers or {}).items():
         assert old in raw
         raw = raw.replace(old, new)
@@ -252,7 +253,7 @@ def test_over_the_hourly_limit_the_mail_is_filed_unanswered_and_the_history_says
     assert len(service.store.tickets()) == 3
     assert len(replies(service)) == 2
     skipped = [e for e in events(service) if e.action == "reply_skipped"]
-    assert [e.detail["reason"] for e in skipped] == ["overall rate limit"]
+    assert [e.detail["reason"] for e in skipped] == ["overall rate limit: 2 replies an hour"]
 
 
 def test_one_sender_gets_no_more_replies_a_day_than_the_limit(service: Service) -> None:
@@ -261,7 +262,7 @@ def test_one_sender_gets_no_more_replies_a_day_than_the_limit(service: Service) 
     assert len(service.store.tickets()) == 4
     assert [r["To"] for r in replies(service)] == [KARI, KARI]
     reasons = [e.detail["reason"] for e in events(service) if e.action == "reply_skipped"]
-    assert reasons == ["rate limit", "rate limit"]
+    assert reasons == [f"rate limit: 2 replies a day to {KARI}"] * 2
 
 
 def test_the_limits_have_sensible_defaults() -> None:
@@ -303,8 +304,7 @@ def test_a_copy_of_the_bots_own_reply_is_recognised_by_its_message_id_and_not_fl
         verdict=verdict,
         mail=parsed,
         requirements=service.context.requirements,
-        build_reply=service.worker._build_reply,
-        max_replies_per_sender_per_day=5,
+        build_reply=Answerer(service.settings),
     )
     assert filed.outbox_id is None and len(replies(service)) == 1
     assert [e for e in events(service) if e.action == "spoofed_own_address"] == []

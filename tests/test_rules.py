@@ -104,6 +104,8 @@ INTENTS = {intent.category: intent for intent in reversed(load_rules().intents)}
         (Category.SIGNED_OFFER, "Vi har ikke signert tilbudet ennå.", False),
         (Category.NEW_APPLICATION, "Kommunen søker med dette om tilgang til mikrodata.", True),
         (Category.NEW_APPLICATION, "Hvordan søker vi om tilgang til mikrodata?", False),
+        (Category.NEW_APPLICATION, "Jeg søker på stillingen som rådgiver for mikrodata.", False),
+        (Category.NEW_APPLICATION, "I apply for the internship in your microdata team.", False),
     ],
 )
 def test_an_intent_needs_its_action_and_object_in_one_sentence_without_a_condition(
@@ -111,3 +113,59 @@ def test_an_intent_needs_its_action_and_object_in_one_sentence_without_a_conditi
 ) -> None:
     (sentence,) = sentences(text)
     assert INTENTS[category].said_in(sentence) is said
+
+
+def _keyword_hits(subject: str, text: str) -> list[str]:
+    from bot.classify.keywords import ClassifierInput, keyword_scores
+
+    return keyword_scores(ClassifierInput(subject, text, "", "", ()), load_rules())[1]
+
+
+@pytest.mark.parametrize(
+    ("subject", "text"),
+    [
+        ("Ny søknad om utvidelse av vedtak 23/01234", ""),
+        ("", "This is a new application to add variables to our project."),
+        ("", "Me sender ny søknad fordi me treng fleire årgangar."),
+    ],
+)
+def test_a_new_application_phrase_beside_change_words_is_cancelled(subject: str, text: str) -> None:
+    hits = _keyword_hits(subject, text)
+    assert any(h.startswith("unless:") for h in hits), hits
+    assert not any(h.startswith("keyword:") and "søknad" in h for h in hits), hits
+    assert not any(h.startswith("keyword:") and "new application" in h for h in hits), hits
+
+
+def test_unless_only_cancels_within_its_own_sentence() -> None:
+    hits = _keyword_hits(
+        "", "Vedlagt er ny søknad. Vi har tidligere fått et vedtak i en annen sak."
+    )
+    assert "keyword:text:ny søknad" in hits
+
+
+def test_unless_words_in_an_attachment_do_not_cancel_its_phrases() -> None:
+    from bot.classify.keywords import ClassifierInput, keyword_scores
+
+    form = "Søknadsskjema\nEndringer i prosjektet: ingen"
+    inputs = ClassifierInput("", "", "", form, ())
+    assert "keyword:attachment:søknadsskjema" in keyword_scores(inputs, load_rules())[1]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Vi sender signert tilbud i morgen.",
+        "We will send the signed offer next week.",
+        "Vi sendte signert tilbud for tre uker siden, men har fortsatt ikke fått dataene.",
+        "We returned the signed offer on 2 February.",
+        "Vi sende signert tilbod i februar.",
+    ],
+)
+def test_an_act_promised_or_mentioned_as_done_before_counts_as_a_question(text: str) -> None:
+    hits = _keyword_hits("", text)
+    assert any(h.startswith("question:text:") for h in hits), hits
+    assert not any(h.startswith(("keyword:text:", "intent:text:")) for h in hits), hits
+
+
+def test_the_act_itself_still_counts() -> None:
+    assert "keyword:text:signert tilbud" in _keyword_hits("", "Vedlagt er signert tilbud i retur.")

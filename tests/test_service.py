@@ -159,8 +159,12 @@ def test_one_run_sends_every_queued_reply_not_just_the_first_page(service: Servi
     """`pending_replies` pages by 50; a `--once` run over a larger batch sent only 50."""
     count = 55
     for n in range(count):
-        raw = make_mail("Vedlagt er søknaden vår.", sender=f"Søker {n} <soker.{n}@uio.no>")
-        deliver(service, raw.replace(b"<test-1@", f"<page-{n}@".encode()))
+        raw = make_mail(
+            "Vedlagt er søknaden vår.",
+            sender=f"Søker {n} <soker.{n}@uio.no>",
+            message_id=f"<page-{n}@uio.no>",
+        )
+        deliver(service, raw)
     stats = service.run(once=True)
     assert stats.filed == count
     assert stats.replies_sent == len(outbox(service)) == count

@@ -3,8 +3,12 @@
 The final score per category is a weighted mean of the model's probabilities and the
 rules' normalised scores. The rules' share grows with the evidence they found, up to
 `rule_weight` at `rule_full_score` (rules file): a word in passing leaves the model to
-judge, a subject and an attached form together nearly decide. Below the threshold the
-verdict is `other`, so that a caseworker, not the bot, decides.
+judge, a subject and an attached form together nearly decide. The score is then
+calibrated with the temperature saved beside the model (`calibration.py`), so the
+confidence is the chance the verdict is right, and the threshold is read on that scale
+(without a model, the rules' own share is taken as it is). Below the threshold the
+verdict is `other`, so that a caseworker, not the bot, decides; its confidence is then the
+calibrated score of `other`.
 """
 
 from __future__ import annotations
@@ -45,11 +49,14 @@ def classify(inputs: ClassifierInput, rules: Rules, model: TextClassifier | None
     else:
         scores = {c: float(c is Category.OTHER) for c in Category}
 
+    if model is not None and model.calibration is not None:
+        scores = model.calibration.apply(scores)
     best = max(Category, key=lambda c: (scores.get(c, 0.0), c is Category.OTHER))
     confidence = scores.get(best, 0.0)
     if confidence < rules.classifier.threshold:
         hits.append(f"threshold:{best.value}<{rules.classifier.threshold}")
         best = Category.OTHER
+        confidence = scores.get(Category.OTHER, 0.0)
     return Classification(best, confidence, scores, model_probs, tuple(hits))
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.rules import Rules, Sentence, sentences
+from bot.rules import PhraseSet, Rules, Sentence, sentences
 from bot.verdict import AttachmentKind, Category
 
 
@@ -34,6 +34,8 @@ class _Place:
     weight: float
     asks: bool
     """The sender's own words, where a question is an enquiry (forms ask questions too)."""
+    prose: bool
+    """Written as sentences, so a phrase's sentence can cancel it (forms and lists are not)."""
 
 
 def keyword_scores(
@@ -47,10 +49,18 @@ def keyword_scores(
         weights.reply_subject_weight if inputs.reply_subject else weights.subject_weight
     )
     places = (
-        _Place("subject", inputs.subject, subject_weight, asks=True),
-        _Place("text", inputs.new_text, weights.new_text_weight, asks=True),
-        _Place("forwarded", inputs.forwarded_text, weights.forwarded_weight, asks=False),
-        _Place("attachment", inputs.attachment_text, weights.attachment_weight, asks=False),
+        _Place("subject", inputs.subject, subject_weight, asks=True, prose=True),
+        _Place("text", inputs.new_text, weights.new_text_weight, asks=True, prose=True),
+        _Place(
+            "forwarded", inputs.forwarded_text, weights.forwarded_weight, asks=False, prose=True
+        ),
+        _Place(
+            "attachment",
+            inputs.attachment_text,
+            weights.attachment_weight,
+            asks=False,
+            prose=False,
+        ),
     )
     scores: dict[Category, float] = {}
     hits: list[str] = []
@@ -66,11 +76,15 @@ def keyword_scores(
         questions = [s for s in parts if s.question or rules.not_yet.any(s.text)]
         if place.name == "text" and any(s.question for s in parts):
             add(Category.OTHER, weights.asks_weight, "asks:text")
+        prose = (parts or sentences(place.text)) if place.prose else []
         for keywords in rules.keywords:
             stated: set[str] = set()
             asked: set[str] = set()
             for match in keywords.phrases.pattern.finditer(place.text):
                 phrase = match.group(0).lower()
+                if _cancelled(match.start(), prose, keywords.unless):
+                    hits.append(f"unless:{place.name}:{phrase}")
+                    continue
                 (asked if _inside(match.start(), questions) else stated).add(phrase)
             for phrase in sorted(stated):
                 add(
@@ -103,6 +117,13 @@ def keyword_scores(
         if cue.kind in inputs.attachment_kinds:
             add(cue.category, cue.weight, f"attachment:{cue.kind.value}")
     return scores, hits
+
+
+def _cancelled(position: int, prose: list[Sentence], unless: PhraseSet) -> bool:
+    """A phrase whose sentence also holds an `unless` phrase says something else."""
+    return any(
+        s.start <= position < s.start + len(s.text) + 1 and unless.any(s.text) for s in prose
+    )
 
 
 def _inside(position: int, questions: list[Sentence]) -> bool:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.classify.calibration import Calibration, load_calibration
 from bot.classify.keywords import ClassifierInput
 from bot.verdict import Category
 
@@ -51,15 +52,20 @@ def model_text(inputs: ClassifierInput) -> str:
 
 @dataclass
 class TextClassifier:
-    """A loaded spaCy pipeline whose only component is the trained text classifier."""
+    """A loaded spaCy pipeline whose only component is the trained text classifier, and the
+    calibration fitted for it (`calibration.json` beside it), which `classify` applies."""
 
     nlp: Any
+    calibration: Calibration | None = None
 
     @classmethod
     def load(cls, path: Path = DEFAULT_MODEL_DIR) -> TextClassifier:
         import spacy
 
-        return cls(spacy.load(path))
+        return cls(spacy.load(path), load_calibration(path))
+
+    def without_calibration(self) -> TextClassifier:
+        return TextClassifier(self.nlp)
 
     def predict(self, inputs: ClassifierInput) -> dict[Category, float]:
         doc = self.nlp(model_text(inputs))

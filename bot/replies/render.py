@@ -1,15 +1,18 @@
-"""One verdict and its mail → the bot's reply as a MIME message, or the reason there is none.
+"""A reply plan → the bot's reply as a MIME message: the one composer every path uses.
 
-This module's single job is composing: it picks the template for the verdict's action
-and category from the closed set in `templates/`, renders it in the reply's language
-with variables taken only from the verdict (category, case reference, missing codes)
-and the ticket reference — never from the mail's text — and wraps the text in an
-RFC 3834 auto-reply: threaded (`In-Reply-To`, `References`), `Auto-Submitted:
-auto-replied`, a Message-ID of the bot's own domain, addressed to the mail's From and
-to nobody else (never Reply-To, never an address from the body: see `_recipient`),
-without attachments. Every header value that came from the mail goes through
-`bot.replies.headers`, and the finished message is parsed back and checked before it is
-handed out. It sends nothing.
+Whether to reply, to whom and with what is decided in `bot.reply_policy.plan`; this
+module only writes the plan out. It picks the template the plan names from the closed
+set in `templates/`, renders it in the plan's language with variables taken only from
+the plan (category, case and ticket reference, missing codes and why) — never from the
+mail's text — and wraps the text in an RFC 3834 auto-reply: threaded (`In-Reply-To`,
+`References`), `Auto-Submitted: auto-replied`, a Message-ID of the bot's own domain,
+addressed to the plan's one recipient, without attachments. Every header value that
+came from the mail goes through `bot.replies.headers`, and the finished message is
+parsed back and checked before it is handed out. It sends nothing.
+
+The worker, the caseworkers' preview and `mikrobot reply-preview` all call `compose`
+with the same plan, so a preview is byte for byte the reply (but for Date and
+Message-ID, which a caller may fix).
 """
 
 from __future__ import annotations
@@ -29,49 +32,48 @@ from typing import Final
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 
+from bot.cases import CaseFacts
 from bot.replies.headers import (
-    addresses_named,
     clean_message_id,
     clean_subject,
     encoded_subject,
     is_valid_domain,
     own_address,
-    plain_address,
     references_header,
 )
-from bot.verdict import Category, ReplyAction, Verdict
+from bot.reply_policy import (
+    DEFAULT_LANGUAGE,
+    FALLBACK_SUBJECT,
+    REPLY_LANGUAGES,
+    NoReply,
+    ReplyLimits,
+    ReplyPlan,
+    plan,
+)
+from bot.verdict import ItemNote, Verdict
 from parsers.message import ParsedMail
 
 log = logging.getLogger(__name__)
 
 TEMPLATES_DIR: Final = Path(__file__).resolve().parents[2] / "templates"
-TEMPLATE_LANGUAGES: Final = ("nb", "en")
-"""Languages with a full set of templates; any other reply language is answered in nb."""
-DEFAULT_LANGUAGE: Final = "nb"
+TEMPLATE_LANGUAGES: Final = REPLY_LANGUAGES
+"""Languages with a full set of templates."""
 TEMPLATE_NAMES: Final = ("acknowledge", "request_missing", "receipt")
 """The closed set of reply templates, each at `reply/<language>/<name>.txt.j2`."""
 PARTIAL_NAMES: Final = ("_reference", "_signature")
 """Pieces the templates include, one per language."""
 MISSING_ITEMS_FILE: Final = "missing_items.toml"
+REASONS_FILE: Final = "reasons.toml"
 
 TICKET_HEADER: Final = "X-Mikrobot-Ticket"
+ACTION_HEADER: Final = "X-Mikrobot-Action"
+"""The plan's action, so the outbox row records what the reply does."""
 _TICKET_REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/#-]{0,63}")
 _CASE_REFERENCE = re.compile(r"\d{2}/\d{5}")
-_FALLBACK_SUBJECT: Final = {
-    "nb": "Re: Henvendelse til SSB mikrodata",
-    "en": "Re: Your message to SSB",
-}
 
 
 class ReplyRenderError(Exception):
     """The reply cannot be composed safely: a bug or bad template data, never the mail's fault."""
-
-
-@dataclass(frozen=True)
-class NoReply:
-    """Why the bot stays silent about a mail, in words for the ticket."""
-
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,8 @@ class MissingItem:
     code: str
     title: str
     text: str
+    reason: str = ""
+    """Why it is missing, when there is more to say than "it is not there"."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,8 @@ class Templates:
     environment: Environment
     missing_items: Mapping[str, Mapping[str, MissingItem]]
     """language → code → item, codes in the file's order (the order a person reads them)."""
+    reasons: Mapping[str, Mapping[str, tuple[str, str]]]
+    """reason → language → (text with {filename}, text without a file)."""
 
 
 @cache
@@ -103,7 +109,26 @@ def load_templates(directory: Path = TEMPLATES_DIR) -> Templates:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    return Templates(environment, _load_missing_items(directory / MISSING_ITEMS_FILE))
+    return Templates(
+        environment,
+        _load_missing_items(directory / MISSING_ITEMS_FILE),
+        _load_reasons(directory / REASONS_FILE),
+    )
+
+
+def _load_reasons(path: Path) -> dict[str, dict[str, tuple[str, str]]]:
+    with path.open("rb") as file:
+        data = tomllib.load(file)
+    reasons: dict[str, dict[str, tuple[str, str]]] = {}
+    for reason, languages in data.items():
+        for language in TEMPLATE_LANGUAGES:
+            entry = languages.get(language) if isinstance(languages, dict) else None
+            if not isinstance(entry, dict) or not all(
+                isinstance(entry.get(k), str) for k in ("text", "text_without_file")
+            ):
+                raise ReplyRenderError(f"{path}: {reason}.{language} needs both texts")
+            reasons.setdefault(reason, {})[language] = (entry["text"], entry["text_without_file"])
+    return reasons
 
 
 def _load_missing_items(path: Path) -> dict[str, dict[str, MissingItem]]:
@@ -125,39 +150,31 @@ def template_path(language: str, name: str) -> str:
     return f"reply/{language}/{name}.txt.j2"
 
 
-def template_name(action: ReplyAction, category: Category) -> str:
-    """The template for a verdict: `other` is only ever acknowledged with a receipt."""
-    if action is ReplyAction.REQUEST_MISSING:
-        return "request_missing"
-    if action is ReplyAction.ACKNOWLEDGE:
-        return "receipt" if category is Category.OTHER else "acknowledge"
-    raise ReplyRenderError(f"no template for action {action.value!r}")
-
-
-def reply_language(language: str) -> str:
-    """The verdict's reply language if it has templates, else nb (nn is answered in nb)."""
-    return language if language in TEMPLATE_LANGUAGES else DEFAULT_LANGUAGE
-
-
-def render_body(verdict: Verdict, *, ticket_reference: str, templates: Templates) -> str:
-    """The reply's text. The variables are the verdict's and the ticket's, nothing else."""
-    language = reply_language(verdict.reply.language)
-    name = template_name(verdict.reply.action, verdict.category)
-    case_reference = verdict.fields.case_reference
+def render_body(reply: ReplyPlan, *, templates: Templates) -> str:
+    """The reply's text. The variables are the plan's, nothing else."""
+    language = reply.language if reply.language in TEMPLATE_LANGUAGES else DEFAULT_LANGUAGE
+    name = reply.template
+    case_reference = reply.case_reference
     if case_reference is not None and not _CASE_REFERENCE.fullmatch(case_reference):
         log.warning("case reference %r is not YY/NNNNN: left out of the reply", case_reference)
         case_reference = None
     known = templates.missing_items[language]
-    unknown = [code for code in verdict.missing if code not in known]
+    unknown = [code for code in reply.missing if code not in known]
     if unknown:
         raise ReplyRenderError(f"no text for missing item(s) {unknown} in {MISSING_ITEMS_FILE}")
-    missing = [item for code, item in known.items() if code in verdict.missing]
+    missing = [
+        MissingItem(
+            item.code, item.title, item.text, _reason(reply.notes, code, language, templates)
+        )
+        for code, item in known.items()
+        if code in reply.missing
+    ]
     if name == "request_missing" and not missing:
         raise ReplyRenderError("request_missing with nothing missing")
     variables = {
-        "category": verdict.category.value,
+        "category": reply.category.value,
         "case_reference": case_reference,
-        "ticket_reference": ticket_reference,
+        "ticket_reference": reply.ticket_reference,
         "missing": missing,
     }
     try:
@@ -167,10 +184,81 @@ def render_body(verdict: Verdict, *, ticket_reference: str, templates: Templates
     return _tidy(text)
 
 
+def _reason(notes: tuple[ItemNote, ...], code: str, language: str, templates: Templates) -> str:
+    """The sentences saying why `code` is missing (signed but not dated, not attached …)."""
+    sentences = []
+    for note in notes:
+        texts = templates.reasons.get(note.reason.value)
+        if note.code != code or texts is None:
+            continue
+        with_file, without_file = texts[language]
+        filename = " ".join((note.filename or "").split())[:80]
+        sentence = with_file.format(filename=filename) if filename else without_file
+        if sentence not in sentences:
+            sentences.append(sentence)
+    return " ".join(sentences)
+
+
 def _tidy(text: str) -> str:
     """No trailing spaces, at most one blank line in a row, one final newline."""
     lines = [line.rstrip() for line in text.strip().splitlines()]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)) + "\n"
+
+
+def compose(
+    reply: ReplyPlan,
+    *,
+    from_address: str,
+    message_id_domain: str,
+    now: datetime,
+    message_id: str | None = None,
+    templates_dir: Path = TEMPLATES_DIR,
+) -> EmailMessage:
+    """The plan written out as the MIME message that is sent (or previewed).
+
+    `message_id` None makes a fresh one of `message_id_domain`; a preview compared with
+    the sent reply passes the same id and `now`.
+    """
+    sender = own_address(from_address)
+    if not is_valid_domain(message_id_domain):
+        raise ValueError(f"message_id_domain is not a host name: {message_id_domain!r}")
+    if not _TICKET_REFERENCE.fullmatch(reply.ticket_reference):
+        raise ValueError(f"ticket_reference is not a short plain token: {reply.ticket_reference!r}")
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be timezone-aware")
+    language = reply.language if reply.language in TEMPLATE_LANGUAGES else DEFAULT_LANGUAGE
+    body = render_body(reply, templates=load_templates(templates_dir))
+    fallback = f"Re: {FALLBACK_SUBJECT[language]}"
+    subject = clean_subject(f"Re: {reply.subject}", fallback=fallback)
+
+    message = EmailMessage(policy=policy.SMTP)
+    message["From"] = sender
+    message["To"] = reply.recipient
+    message.set_raw("Subject", encoded_subject(subject))
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = message_id or make_msgid(domain=message_id_domain)
+    parent = clean_message_id(reply.parent_message_id)
+    if parent is not None:
+        message["In-Reply-To"] = parent
+        message["References"] = references_header(list(reply.references), parent)
+    message["Auto-Submitted"] = "auto-replied"
+    message["X-Auto-Response-Suppress"] = "All"
+    message[TICKET_HEADER] = reply.ticket_reference
+    message[ACTION_HEADER] = reply.action.value
+    message.set_content(body, subtype="plain", charset="utf-8", cte="quoted-printable")
+    message["Content-Language"] = language  # after set_content, which drops Content-* headers
+    _check_round_trip(message, reply.recipient, subject)
+    return message
+
+
+def as_text(message: EmailMessage) -> str:
+    """A composed reply as a person reads it (headers decoded, body as text): the preview."""
+    headers = "".join(
+        f"{name}: {value}\n"
+        for name, value in message.items()
+        if name.lower() not in ("content-transfer-encoding", "mime-version")
+    )
+    return f"{headers}\n{message.get_content()}"
 
 
 def plan_reply(
@@ -183,45 +271,26 @@ def plan_reply(
     now: datetime,
     templates_dir: Path = TEMPLATES_DIR,
 ) -> EmailMessage | NoReply:
-    """The reply to send, or why none is sent (for the ticket). See `render_reply`."""
-    sender = own_address(from_address)
-    if not is_valid_domain(message_id_domain):
-        raise ValueError(f"message_id_domain is not a host name: {message_id_domain!r}")
-    if not _TICKET_REFERENCE.fullmatch(ticket_reference):
-        raise ValueError(f"ticket_reference is not a short plain token: {ticket_reference!r}")
-    if now.tzinfo is None or now.utcoffset() is None:
-        raise ValueError("now must be timezone-aware")
+    """The reply to one mail that opens a case of its own (`bot.reply_policy.plan` with
+    `CaseFacts.of_single_mail`), composed — or why none is sent."""
     if verdict.message_id and mail.message_id and verdict.message_id != mail.message_id:
         raise ReplyRenderError("the verdict belongs to another mail than the one given")
-
-    recipient = _recipient(verdict, mail, sender.addr_spec.lower(), message_id_domain)
-    if isinstance(recipient, NoReply):
-        log.info("no reply to %s: %s", mail.message_id or verdict.file, recipient.reason)
-        return recipient
-
-    language = reply_language(verdict.reply.language)
-    body = render_body(
-        verdict, ticket_reference=ticket_reference, templates=load_templates(templates_dir)
+    decided = plan(
+        verdict,
+        mail,
+        CaseFacts.of_single_mail(verdict, ticket_reference),
+        ReplyLimits(own_address(from_address).addr_spec, message_id_domain, 10**9),
     )
-    subject = clean_subject(verdict.reply.subject, fallback=_FALLBACK_SUBJECT[language])
-
-    message = EmailMessage(policy=policy.SMTP)
-    message["From"] = sender
-    message["To"] = recipient
-    message.set_raw("Subject", encoded_subject(subject))
-    message["Date"] = format_datetime(now)
-    message["Message-ID"] = make_msgid(domain=message_id_domain)
-    parent = clean_message_id(mail.message_id)
-    if parent is not None:
-        message["In-Reply-To"] = parent
-        message["References"] = references_header(mail.references, parent)
-    message["Auto-Submitted"] = "auto-replied"
-    message["X-Auto-Response-Suppress"] = "All"
-    message[TICKET_HEADER] = ticket_reference
-    message.set_content(body, subtype="plain", charset="utf-8", cte="quoted-printable")
-    message["Content-Language"] = language  # after set_content, which drops Content-* headers
-    _check_round_trip(message, recipient, subject)
-    return message
+    if isinstance(decided, NoReply):
+        log.info("no reply to %s: %s", mail.message_id or verdict.file, decided.reason)
+        return decided
+    return compose(
+        decided,
+        from_address=from_address,
+        message_id_domain=message_id_domain,
+        now=now,
+        templates_dir=templates_dir,
+    )
 
 
 def render_reply(
@@ -234,13 +303,7 @@ def render_reply(
     now: datetime,
     templates_dir: Path = TEMPLATES_DIR,
 ) -> EmailMessage | None:
-    """The reply to `mail` as a MIME message, or None when the bot must not answer.
-
-    None for action `none`, auto-generated mail, mail from the bot itself (its address
-    or its Message-ID domain), and mail without one usable reply address. Raises
-    `ValueError` for bad arguments (configuration) and `ReplyRenderError` when the
-    templates or the verdict are inconsistent: both are bugs for a person to fix.
-    """
+    """`plan_reply`, None where the bot must not answer."""
     planned = plan_reply(
         verdict,
         mail,
@@ -251,68 +314,6 @@ def render_reply(
         templates_dir=templates_dir,
     )
     return None if isinstance(planned, NoReply) else planned
-
-
-def render_preview(
-    verdict: Verdict,
-    mail: ParsedMail,
-    *,
-    ticket_reference: str,
-    from_address: str,
-    message_id_domain: str,
-    now: datetime,
-    templates_dir: Path = TEMPLATES_DIR,
-) -> str:
-    """The reply as a person reads it (headers decoded, body as text), for `reply-preview`."""
-    planned = plan_reply(
-        verdict,
-        mail,
-        ticket_reference=ticket_reference,
-        from_address=from_address,
-        message_id_domain=message_id_domain,
-        now=now,
-        templates_dir=templates_dir,
-    )
-    if isinstance(planned, NoReply):
-        return f"(no reply: {planned.reason})\n"
-    headers = "".join(
-        f"{name}: {value}\n"
-        for name, value in planned.items()
-        if name.lower() not in ("content-transfer-encoding", "mime-version")
-    )
-    return f"{headers}\n{planned.get_content()}"
-
-
-def _recipient(
-    verdict: Verdict, mail: ParsedMail, own: str, message_id_domain: str
-) -> str | NoReply:
-    """The one address a reply may go to: the mail's From. Never Reply-To, never the body.
-
-    Why not Reply-To, which RFC 5322 says a reply should go to: nothing vouches for it.
-    SSB's mail gateway checks the From domain (SPF, DKIM and DMARC align on From), but a
-    Reply-To is whatever the writer typed, so a forger could send one mail with
-    `Reply-To: victim@…` and have SSB's own server mail the victim. SSB's applicants
-    write from their own address, so From loses nothing for them; a person who really
-    wants the answer elsewhere says so, and a caseworker reads it. The From header must
-    name exactly one address (display names included, see `addresses_named`): a list,
-    a second From, or an address hidden in an encoded name gets no automatic reply.
-    """
-    if verdict.reply.action is ReplyAction.NONE:
-        return NoReply("the verdict's action is none")
-    if verdict.auto_generated:
-        return NoReply("the mail is auto-generated")
-    if mail.sender is None:
-        return NoReply("the mail has no sender address")
-    if mail.sender.email.strip().lower() == own:
-        return NoReply("the mail comes from the bot's own address")
-    if (mail.message_id or "").lower().endswith(f"@{message_id_domain.lower()}>"):
-        return NoReply("the mail carries a Message-ID of the bot's own domain")
-    if len(addresses_named(value for name, value in mail.headers if name.lower() == "from")) > 1:
-        return NoReply("the From header names more than one address")
-    address = plain_address(mail.sender.email.strip())
-    if address is None:
-        return NoReply("the From address is not one plain, valid address")
-    return address
 
 
 _EXPECTED_HEADERS = frozenset(
@@ -328,6 +329,7 @@ _EXPECTED_HEADERS = frozenset(
         "x-auto-response-suppress",
         "content-language",
         TICKET_HEADER.lower(),
+        ACTION_HEADER.lower(),
         "mime-version",
         "content-type",
         "content-transfer-encoding",

@@ -61,6 +61,8 @@ class Ticket(Base):
     missing: Mapped[list[str]]
     provided: Mapped[list[str]]
     conditions: Mapped[list[str]]
+    to_check: Mapped[list[str]] = mapped_column(default=list)
+    """Requirement codes the bot could not judge: for the caseworker, never asked for."""
     assigned_to: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
@@ -91,6 +93,8 @@ class Mail(Base):
     verdict: Mapped[dict[str, Any]]
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    duplicate_of: Mapped[int | None] = mapped_column(index=True)
+    """A second delivery of mail `duplicate_of` (same Message-ID or bytes): kept, not counted."""
 
     ticket: Mapped[Ticket] = relationship(back_populates="mails")
 

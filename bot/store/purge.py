@@ -54,7 +54,7 @@ from bot.verdict import Category
 PURGED: Final = "purged"
 """The event a purge records, and the marker in a purged mail's verdict."""
 CLOSED: Final = "closed"
-"""The event of a caseworker closing a ticket (`bot.store.casework.close`)."""
+"""The event of a caseworker closing a ticket (`bot.casework.close`)."""
 STATUS_CHANGED: Final = "status_changed"
 """A status change in general: detail `{"from": old, "to": new}`; closing when `to` is closed."""
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,13 +24,7 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, func, or_, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from bot.cases import (
-    CaseState,
-    TicketStatus,
-    limit_to_thread,
-    next_case_state,
-    reply_for_case,
-)
+from bot.cases import CaseFacts, CaseState, TicketStatus, next_case_state
 from bot.loop_guard import SPOOFED_OWN_ADDRESS, spoofed_own_address
 from bot.requirements import Requirement
 from bot.store.models import Mail, OutboxMessage, OutboxStatus, Ticket, TicketEvent, utc_now
@@ -41,8 +36,10 @@ log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
 BOT_ACTOR = "mikrobot"
 
-ReplyBuilder = Callable[[Verdict, ParsedMail, str], EmailMessage | None]
-"""(verdict as the reply should speak of it, the mail, ticket reference) → the reply."""
+ReplyBuilder = Callable[[Verdict, ParsedMail, CaseFacts], EmailMessage | str]
+"""(the mail's verdict, the mail, what its case knows now) → the reply, or why there is
+none. The worker passes `bot.reply_policy.plan` composed by `bot.replies.render.compose`."""
+_TICKET_REFERENCE = re.compile(r"MB-(\d{6,9})")
 
 
 @dataclass(frozen=True)
@@ -133,13 +130,13 @@ class Store:
         mail: ParsedMail,
         requirements: tuple[Requirement, ...],
         build_reply: ReplyBuilder,
-        max_replies_per_sender_per_day: int,
-        max_replies_per_hour: int | None = None,
         may_reply: bool = True,
     ) -> FiledMail:
-        """File one mail (see the module's docstring); `max_replies_per_hour` None: no cap.
+        """File one mail (see the module's docstring).
 
         `may_reply` False (mail from before the reply cut-off, a backlog) files it unanswered.
+        A second delivery of a mail already filed (same Message-ID or bytes) joins the first
+        one's ticket unanswered; a sender new to a case joins it without changing it.
         """
         digest = self.raw_mail.put(raw)
         with self.session() as session, session.begin():
@@ -154,9 +151,31 @@ class Store:
                 rules = (*verdict.evidence.rules, SPOOFED_OWN_ADDRESS)
                 evidence = dataclasses.replace(verdict.evidence, rules=rules)
                 verdict = dataclasses.replace(verdict, evidence=evidence)
+            original = _earlier_delivery(session, mail.message_id, digest)
+            if original is not None:
+                return _file_second_delivery(
+                    session, original, source_key, digest, mail, received_at, verdict
+                )
             ticket = _thread_of(session, verdict, mail)
             previous = case_state_of(ticket) if ticket is not None else None
-            state = next_case_state(previous, verdict, requirements)
+            sender = _column_text(mail.sender.email.lower() if mail.sender else None, 320)
+            earlier_senders = (
+                set(
+                    session.scalars(
+                        select(Mail.sender).where(
+                            Mail.ticket_id == ticket.id, Mail.duplicate_of.is_(None)
+                        )
+                    )
+                )
+                if ticket is not None
+                else set()
+            )
+            stranger = bool(earlier_senders) and sender not in earlier_senders
+            state = (
+                previous
+                if stranger and previous is not None
+                else next_case_state(previous, verdict, requirements)
+            )
             if ticket is None:
                 ticket = Ticket(
                     case_reference=verdict.fields.case_reference,
@@ -167,17 +186,19 @@ class Store:
                     missing=[],
                     provided=[],
                     conditions=[],
+                    to_check=[],
                 )
                 session.add(ticket)
                 session.flush()
                 _event(session, ticket, "opened", {"category": state.category.value})
-            _apply_state(ticket, state, verdict)
+            if not stranger:
+                _apply_state(ticket, state, verdict)
             row = Mail(
                 ticket_id=ticket.id,
                 source_key=source_key,
                 sha256=digest,
                 message_id=_column_text(mail.message_id, 998),
-                sender=_column_text(mail.sender.email.lower() if mail.sender else None, 320),
+                sender=sender,
                 subject=_column_text(mail.subject, 10_000) or "",
                 received_at=received_at,
                 verdict=verdict.to_json(),
@@ -193,84 +214,32 @@ class Store:
                     "mail_id": row.id,
                     "category": verdict.category.value,
                     "missing": list(state.missing),
+                    **({"to_check": list(state.to_check)} if state.to_check else {}),
                 },
             )
+            if stranger:
+                # Anybody can type a case reference: the mail is for a caseworker to read,
+                # and it changes none of the case's fields or items.
+                _event(session, ticket, "sender_joined", {"mail_id": row.id, "sender": sender})
             if spoofed:
                 _event(session, ticket, "spoofed_own_address", {"mail_id": row.id})
-            outbox_id, skipped = self._queue_reply(
-                session,
-                ticket,
-                row,
-                verdict,
-                state,
-                mail,
-                build_reply,
-                max_replies_per_sender_per_day,
-                max_replies_per_hour,
-                may_reply,
+            to_sender, this_hour = _reply_counts(session, sender)
+            facts = CaseFacts(
+                ticket_reference=ticket.reference,
+                case_reference=ticket.case_reference,
+                category=state.category,
+                missing=state.missing,
+                to_check=state.to_check,
+                notes=verdict.notes,
+                sender_in_thread=not stranger,
+                before_cutoff=not may_reply,
+                replies_to_sender_today=to_sender,
+                replies_this_hour=this_hour,
+            )
+            outbox_id, skipped = _queue_reply(
+                session, ticket, row, verdict, mail, facts, build_reply
             )
             return FiledMail(ticket.id, row.id, outbox_id, reply_skipped=skipped)
-
-    def _queue_reply(
-        self,
-        session: Session,
-        ticket: Ticket,
-        row: Mail,
-        verdict: Verdict,
-        state: CaseState,
-        mail: ParsedMail,
-        build_reply: ReplyBuilder,
-        max_per_day: int,
-        max_per_hour: int | None,
-        may_reply: bool,
-    ) -> tuple[int | None, str | None]:
-        if verdict.reply.action is ReplyAction.NONE:
-            return None, None
-        if not may_reply:
-            reason = "arrived before the reply cut-off"
-            _event(session, ticket, "reply_skipped", {"mail_id": row.id, "reason": reason})
-            return None, reason
-        earlier_senders = session.scalars(
-            select(Mail.sender).where(Mail.ticket_id == ticket.id, Mail.id != row.id)
-        ).all()
-        speaks_of = limit_to_thread(
-            reply_for_case(verdict, state),
-            thread_case_reference=ticket.case_reference,
-            sender_in_thread=not earlier_senders or row.sender in earlier_senders,
-        )
-        reply = build_reply(speaks_of, mail, ticket.reference)
-        if reply is None:
-            return None, "no address to answer"
-        recipient = str(reply["To"]).lower()
-        since = utc_now() - timedelta(days=1)
-        sent_today = session.scalar(
-            select(func.count(OutboxMessage.id)).where(
-                OutboxMessage.recipient == recipient, OutboxMessage.created_at >= since
-            )
-        )
-        if (sent_today or 0) >= max_per_day:
-            _event(session, ticket, "reply_skipped", {"mail_id": row.id, "reason": "rate limit"})
-            return None, f"rate limit: {max_per_day} replies a day to {recipient}"
-        hour_ago = utc_now() - timedelta(hours=1)
-        this_hour = session.scalar(
-            select(func.count(OutboxMessage.id)).where(OutboxMessage.created_at >= hour_ago)
-        )
-        if max_per_hour is not None and (this_hour or 0) >= max_per_hour:
-            reason = "overall rate limit"
-            _event(session, ticket, "reply_skipped", {"mail_id": row.id, "reason": reason})
-            return None, f"{reason}: {max_per_hour} replies an hour"
-        outbox = OutboxMessage(
-            ticket_id=ticket.id,
-            mail_id=row.id,
-            message_id=str(reply["Message-ID"]),
-            recipient=recipient,
-            action=str(reply.get("X-Mikrobot-Action", verdict.reply.action.value)),
-            raw=bytes(reply),
-        )
-        session.add(outbox)
-        session.flush()
-        _event(session, ticket, "reply_queued", {"mail_id": row.id, "outbox_id": outbox.id})
-        return outbox.id, None
 
     def pending_replies(self, limit: int = 50, *, after: int = 0) -> list[PendingReply]:
         """Queued replies, oldest first, with ids above `after` (to page through them)."""
@@ -366,7 +335,13 @@ class Store:
 
 
 def _thread_of(session: Session, verdict: Verdict, mail: ParsedMail) -> Ticket | None:
-    """The case this mail belongs to: the same case reference, or an answer in its thread."""
+    """The case this mail belongs to: the ticket it names (`MB-000123`), the same case
+    reference, or an answer in its thread."""
+    for named in verdict.ticket_references:
+        match = _TICKET_REFERENCE.fullmatch(named)
+        found_ticket = session.get(Ticket, int(match.group(1))) if match else None
+        if found_ticket is not None:
+            return found_ticket
     reference = verdict.fields.case_reference
     if reference:
         found = session.scalar(
@@ -375,6 +350,8 @@ def _thread_of(session: Session, verdict: Verdict, mail: ParsedMail) -> Ticket |
         if found is not None:
             return found
     ancestors = [m for m in (mail.in_reply_to, *mail.references) if m]
+    if verdict.auto_generated:
+        ancestors += _returned_message_ids(mail)  # a bounce of, or an auto-reply to, our reply
     if not ancestors:
         return None
     ticket_id = session.scalar(
@@ -387,6 +364,23 @@ def _thread_of(session: Session, verdict: Verdict, mail: ParsedMail) -> Ticket |
     return session.get(Ticket, ticket_id) if ticket_id is not None else None
 
 
+_RETURNED_PARTS = frozenset({"message/rfc822", "text/rfc822-headers", "message/global"})
+_MESSAGE_ID_HEADER = re.compile(rb"(?im)^(?:message-id|in-reply-to):\s*(<[^<>\s]{1,250}>)")
+
+
+def _returned_message_ids(mail: ParsedMail) -> list[str]:
+    """The Message-IDs a delivery report or auto-reply carries back in its returned part or
+    quoted headers: the way a bounce of our reply finds the ticket it belongs to."""
+    found = []
+    for attachment in mail.attachments:
+        if attachment.content_type.lower() in _RETURNED_PARTS:
+            found += [m.decode("ascii", "replace") for m in _MESSAGE_ID_HEADER.findall(
+                attachment.payload[:65_536])]  # fmt: skip
+    text = (mail.text.new + "\n" + mail.text.quoted).encode("utf-8", "replace")
+    found += [m.decode("ascii", "replace") for m in _MESSAGE_ID_HEADER.findall(text)]
+    return found[:20]
+
+
 def case_state_of(ticket: Ticket) -> CaseState:
     """A stored ticket's case state, as `next_case_state` continues it."""
     return CaseState(
@@ -395,7 +389,94 @@ def case_state_of(ticket: Ticket) -> CaseState:
         conditions=frozenset(ticket.conditions),
         missing=tuple(ticket.missing),
         status=TicketStatus(ticket.status),
+        to_check=tuple(ticket.to_check or ()),
     )
+
+
+def _earlier_delivery(session: Session, message_id: str | None, digest: str) -> Mail | None:
+    """The first filing of this very mail: the same Message-ID, or the same bytes."""
+    condition = Mail.sha256 == digest
+    if message_id:
+        condition = or_(condition, Mail.message_id == _column_text(message_id, 998))
+    return session.scalar(
+        select(Mail).where(condition, Mail.duplicate_of.is_(None)).order_by(Mail.id).limit(1)
+    )
+
+
+def _file_second_delivery(
+    session: Session,
+    original: Mail,
+    source_key: str,
+    digest: str,
+    mail: ParsedMail,
+    received_at: datetime | None,
+    verdict: Verdict,
+) -> FiledMail:
+    """The same mail again (a resend, a second path through the relay): kept on the first
+    one's ticket, recorded in its history, no second reply and no change to the case."""
+    row = Mail(
+        ticket_id=original.ticket_id,
+        source_key=source_key,
+        sha256=digest,
+        message_id=_column_text(mail.message_id, 998),
+        sender=_column_text(mail.sender.email.lower() if mail.sender else None, 320),
+        subject=_column_text(mail.subject, 10_000) or "",
+        received_at=received_at,
+        verdict=verdict.to_json(),
+        error=_column_text(verdict.error, 10_000),
+        duplicate_of=original.id,
+    )
+    session.add(row)
+    session.flush()
+    ticket = session.get_one(Ticket, original.ticket_id)
+    _event(session, ticket, "delivered_again", {"mail_id": row.id, "first_mail_id": original.id})
+    ticket.updated_at = datetime.now(UTC)
+    return FiledMail(ticket.id, row.id, None, reply_skipped="the same mail was delivered before")
+
+
+def _reply_counts(session: Session, sender: str | None) -> tuple[int, int]:
+    """Replies queued in the last day to this sender and in the last hour to anyone."""
+    since = utc_now() - timedelta(days=1)
+    to_sender = session.scalar(
+        select(func.count(OutboxMessage.id)).where(
+            OutboxMessage.recipient == (sender or ""), OutboxMessage.created_at >= since
+        )
+    )
+    hour_ago = utc_now() - timedelta(hours=1)
+    this_hour = session.scalar(
+        select(func.count(OutboxMessage.id)).where(OutboxMessage.created_at >= hour_ago)
+    )
+    return to_sender or 0, this_hour or 0
+
+
+def _queue_reply(
+    session: Session,
+    ticket: Ticket,
+    row: Mail,
+    verdict: Verdict,
+    mail: ParsedMail,
+    facts: CaseFacts,
+    build_reply: ReplyBuilder,
+) -> tuple[int | None, str | None]:
+    """The reply the policy decided, in the outbox of the same transaction; or why not."""
+    if verdict.reply.action is ReplyAction.NONE:
+        return None, None
+    reply = build_reply(verdict, mail, facts)
+    if isinstance(reply, str):
+        _event(session, ticket, "reply_skipped", {"mail_id": row.id, "reason": reply})
+        return None, reply
+    outbox = OutboxMessage(
+        ticket_id=ticket.id,
+        mail_id=row.id,
+        message_id=str(reply["Message-ID"]),
+        recipient=str(reply["To"]).lower(),
+        action=str(reply.get("X-Mikrobot-Action", verdict.reply.action.value)),
+        raw=bytes(reply),
+    )
+    session.add(outbox)
+    session.flush()
+    _event(session, ticket, "reply_queued", {"mail_id": row.id, "outbox_id": outbox.id})
+    return outbox.id, None
 
 
 def _apply_state(ticket: Ticket, state: CaseState, verdict: Verdict) -> None:
@@ -404,6 +485,7 @@ def _apply_state(ticket: Ticket, state: CaseState, verdict: Verdict) -> None:
     ticket.missing = list(state.missing)
     ticket.provided = sorted(state.provided)
     ticket.conditions = sorted(state.conditions)
+    ticket.to_check = list(state.to_check)
     ticket.confidence = verdict.confidence
     if ticket.case_reference is None and verdict.fields.case_reference:
         ticket.case_reference = verdict.fields.case_reference

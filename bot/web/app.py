@@ -25,32 +25,30 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot.cases import TicketStatus
-from bot.requirements import Requirement, load_requirements
-from bot.settings import Settings
-from bot.store import Store
-from bot.store.casework import (
+from bot.casework import (
     EDITABLE_FIELDS,
-    CaseworkError,
-    QueueFilter,
-    SessionInfo,
     assign,
-    authenticate,
     change_category,
     close,
-    close_session,
-    corrections,
     edit_field,
-    list_users,
-    mail_of_ticket,
-    open_session,
-    queue,
     reopen,
     reply_preview,
     resend_missing,
     resolve_item,
-    session_for,
-    ticket_detail,
 )
+from bot.requirements import Requirement, load_requirements
+from bot.settings import Settings
+from bot.store import Store
+from bot.store.accounts import (
+    SessionInfo,
+    authenticate,
+    close_session,
+    list_users,
+    open_session,
+    session_for,
+)
+from bot.store.errors import CaseworkError
+from bot.store.tickets import QueueFilter, corrections, mail_of_ticket, queue, ticket_detail
 from bot.verdict import Category
 from bot.web.figures import confusion_svg, read_evaluation
 from bot.web.i18n import (

@@ -69,6 +69,12 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "rules_hit": "Regler og ord som slo til",
         "model_scores": "Modellens vurdering",
         "attachment_kinds": "Vedleggstyper",
+        "sources": "Hvor det ble funnet",
+        "to_check": "Å sjekke",
+        "to_check_help": (
+            "Dette kunne ikke boten vurdere (dårlig skann, fil som ikke kunne åpnes)."
+            " Søkeren er ikke bedt om det."
+        ),
         "none": "Ingen",
         "fields": "Felter",
         "save": "Lagre",
@@ -216,6 +222,12 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "rules_hit": "Rules and words that decided it",
         "model_scores": "The model's scores",
         "attachment_kinds": "Attachment kinds",
+        "sources": "Where it was found",
+        "to_check": "To check",
+        "to_check_help": (
+            "The bot could not judge these (a poor scan, a file it could not open)."
+            " The applicant was not asked for them."
+        ),
         "none": "None",
         "fields": "Fields",
         "save": "Save",

@@ -36,6 +36,44 @@ class ExtractionLimits:
     """Wall-clock limit of an isolated extraction; `max_seconds` is the polite one inside."""
 
 
+FieldOrigin = Literal["acroform", "content_control", "table", "line", "checkbox"]
+
+
+@dataclass(frozen=True)
+class FormField:
+    """One question of a form and the applicant's answer, as the file holds it.
+
+    Forms are read as answers, not as prose: the words of a question's label ("grunnkrets,
+    postnummer, fødselsdato …") are never a request; only its answer says yes or no.
+    """
+
+    label: str
+    value: str
+    """The answer as written; "" for an empty field. Checkboxes: the box's own label."""
+    checked: bool | None = None
+    """For a checkbox or radio choice: ticked or not; None for a text answer."""
+    origin: FieldOrigin = "line"
+    page: int | None = None
+    """1-based page (PDF) where the field sits, when known."""
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    """The acceptance block of a returned offer ("Aksept", "Sted/dato", "Underskrift"),
+    as read from the file: what is filled in, and how it was signed."""
+
+    found: bool
+    """The file has an acceptance block at all."""
+    signature: str | None = None
+    """How it is signed: `digital` (a filled signature field), `drawn` (an image or ink
+    annotation in the block), `written` (the signer's name written in), None: unsigned."""
+    dated: bool = False
+    empty_signature_field: bool = False
+    """A PDF signature field without a value."""
+    evidence: str = ""
+    """Where it was seen, in words for the caseworker (page, field or line)."""
+
+
 @dataclass(frozen=True)
 class AttachmentText:
     """What the classifier and the requirement checks may know about one attachment."""
@@ -54,6 +92,11 @@ class AttachmentText:
     selected_rows: tuple[str, ...] = ()
     """Spreadsheet rows the applicant ticked (variable lists); empty when none are marked."""
     error: str | None = None
+    form_fields: tuple[FormField, ...] = ()
+    """The file's questions and answers (AcroForm fields, table rows, "Label: value" lines,
+    checkboxes, DOCX content controls), in document order; empty when it has none."""
+    acceptance: Acceptance | None = None
+    """An offer's acceptance block, when the file has one (see `Acceptance`)."""
 
     @property
     def text_chars(self) -> int:

@@ -135,6 +135,7 @@ def _run(
         return extract_text(filename, content_type, payload, limits, deadline)
     if fmt == "image":
         from parsers.attachments.ocr import ocr_image
+        from parsers.attachments.signature import acceptance_from_text
 
         try:
             text, cut = ocr_image(payload, limits, deadline)
@@ -149,6 +150,7 @@ def _run(
             scanned=True,
             ocr=bool(text),
             truncated=cut,
+            acceptance=acceptance_from_text(text, ocr=True) if text else None,
         )
     return AttachmentText(filename, content_type, "other", "")
 

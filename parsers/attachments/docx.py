@@ -18,7 +18,7 @@ import zipfile
 from collections.abc import Iterator
 from typing import Any
 
-from parsers.attachments import AttachmentText, ExtractionLimits
+from parsers.attachments import AttachmentText, ExtractionLimits, FormField
 from parsers.attachments.common import (
     Deadline,
     TextBudget,
@@ -28,7 +28,9 @@ from parsers.attachments.common import (
     package_relations,
     safe_xml,
 )
+from parsers.attachments.signature import docx_acceptance
 from parsers.attachments.zipguard import zip_damage, zip_problem
+from parsers.forms import merge, read_row, read_text
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
@@ -42,6 +44,9 @@ _SKIP = {f"{_W}{name}" for name in ("rPr", "pPr", "tblPr", "tcPr", "sdtPr", "del
 _SKIP |= {f"{_W}instrText", f"{_W}delText", _MC_FALLBACK}
 _CHECKBOX = f"{_W}checkBox"
 MAX_TABLE_DEPTH = 16
+_W14 = "{http://schemas.microsoft.com/office/word/2010/wordml}"
+_SDT_PR = f"{_W}sdtPr"
+MAX_CONTROLS = 500
 
 
 class _BudgetSpentError(Exception):
@@ -52,6 +57,12 @@ class _Writer:
     def __init__(self, budget: TextBudget, deadline: Deadline) -> None:
         self.budget = budget
         self.deadline = deadline
+        self.rows: list[list[str]] = []
+        """Table rows as cells, empty ones kept: the form's questions and answers."""
+
+    def row(self, cells: list[str]) -> None:
+        if len(self.rows) < MAX_CONTROLS:
+            self.rows.append(cells)
 
     def line(self, text: str) -> None:
         text = clean_text(text).strip()
@@ -83,6 +94,46 @@ def _is_checked(checkbox: Any) -> bool:
     return False
 
 
+def _control_box(sdt: Any) -> bool | None:
+    """A checkbox content control's state (`w14:checkbox/w14:checked`); None for other kinds."""
+    box = sdt.find(f"{_SDT_PR}/{_W14}checkbox")
+    if box is None:
+        return None
+    mark = box.find(f"{_W14}checked")
+    return mark is not None and mark.get(f"{_W14}val", "1") in ("1", "true", "on")
+
+
+def _shows_placeholder(sdt: Any) -> bool:
+    return sdt.find(f"{_SDT_PR}/{_W}showingPlcHdr") is not None
+
+
+def _control_fields(root: Any) -> list[FormField]:
+    """Named content controls (`w:sdt` with an alias or tag) as fields: plain text and
+    checkboxes. Unnamed ones are read with the line or table row they stand in."""
+    fields: list[FormField] = []
+    for sdt in root.iter(_SDT):
+        if len(fields) >= MAX_CONTROLS:
+            break
+        properties = sdt.find(_SDT_PR)
+        if properties is None:
+            continue
+        names = (properties.find(f"{_W}alias"), properties.find(f"{_W}tag"))
+        label = next((n.get(f"{_W}val", "").strip() for n in names if n is not None), "")
+        if not label:
+            continue
+        box = _control_box(sdt)
+        if box is not None:
+            fields.append(FormField(label, label, box, "content_control"))
+            continue
+        parts: list[str] = []
+        content = sdt.find(_SDT_CONTENT)
+        if content is not None and not _shows_placeholder(sdt):
+            _inline(content, parts)
+        value = " ".join(clean_text("".join(parts)).split())
+        fields.append(FormField(label, value, None, "content_control"))
+    return fields
+
+
 def _inline(element: Any, parts: list[str]) -> None:
     """Text of a paragraph's runs, hyperlinks, content controls, fields and text boxes."""
     for child in element:
@@ -93,6 +144,10 @@ def _inline(element: Any, parts: list[str]) -> None:
             parts.append(_INLINE_TEXT[tag])
         elif tag == _CHECKBOX:
             parts.append("☒ " if _is_checked(child) else "☐ ")
+        elif tag == _SDT and _control_box(child) is not None:
+            parts.append("☒ " if _control_box(child) else "☐ ")  # w14 content-control box
+        elif tag == _SDT and _shows_placeholder(child):
+            continue  # "Klikk eller trykk her for å skrive inn tekst." is no answer
         elif tag in _SKIP or not isinstance(tag, str):
             continue
         else:
@@ -144,6 +199,7 @@ def _table(table: Any, out: _Writer, depth: int) -> None:
             texts: list[str] = []
             _cell_content(cell, texts, nested)
             cells.append(" ".join(text for text in texts if text))
+        out.row(cells)
         out.line(join_cells(cells))
         for inner in nested:
             _table(inner, out, depth + 1)
@@ -223,9 +279,13 @@ def extract_docx(
     budget = TextBudget(limits.max_chars)
     out = _Writer(budget, deadline)
     error: str | None = None
+    acceptance = None
+    controls: list[FormField] = []
     try:
         body = root.find(f"{_W}body")
         _blocks(body if body is not None else root, out)
+        acceptance = docx_acceptance(body if body is not None else root)
+        controls = _control_fields(body if body is not None else root)
         # Sections repeat the same header and footer text: print each line once.
         seen: set[str] = set()
         for part in _header_footer_parts(archive, main):
@@ -248,4 +308,8 @@ def extract_docx(
         text=budget.text(),
         truncated=budget.truncated,
         error=error,
+        acceptance=acceptance,
+        form_fields=merge(  # parsers/forms.py
+            controls, (f for cells in out.rows for f in read_row(cells)), read_text(budget.text())
+        ),
     )

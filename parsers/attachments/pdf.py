@@ -25,7 +25,7 @@ import pypdfium2.raw as pdfium_c
 from pdfminer.pdftypes import PDFStream, resolve1
 from pdfminer.psparser import LIT
 
-from parsers.attachments import AttachmentText, ExtractionLimits
+from parsers.attachments import AttachmentText, ExtractionLimits, FormField
 from parsers.attachments.common import (
     Deadline,
     TextBudget,
@@ -34,7 +34,9 @@ from parsers.attachments.common import (
     megabytes,
 )
 from parsers.attachments.ocr import ocr_pdf
-from parsers.attachments.pdf_form import form_field_lines
+from parsers.attachments.pdf_form import form_field_lines, form_fields
+from parsers.attachments.signature import acceptance_from_text, pdf_acceptance
+from parsers.forms import merge, read_lines, read_text
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,8 @@ MAX_TABLE_EDGES = 5_000
 _FLAT = 0.5
 """A segment whose ends differ by at most this (points) across its length is a ruling line."""
 
+MAX_FIELD_PAGES = 200
+"""AcroForm fields are given page numbers within this many pages."""
 MAX_LAYOUT_CONTENT_BYTES = 250_000
 """Page content above this (about half a second of pdfminer) is left to the PDFium text."""
 LITERAL_FLATE = LIT("FlateDecode")
@@ -220,8 +224,8 @@ def _table_lines(page: Any) -> list[str]:
 
 def _layout_pass(
     payload: bytes, table_pages: list[int], want_form: bool, deadline: Deadline
-) -> tuple[dict[int, list[str]], list[str]]:
-    """pdfplumber: table rows for `table_pages` (0-based) and AcroForm values.
+) -> tuple[dict[int, list[str]], list[str], list[FormField]]:
+    """pdfplumber: table rows for `table_pages` (0-based), AcroForm values and fields.
 
     Failures here only cost the extras: the PDFium text is already safe, so they are logged.
     """
@@ -229,12 +233,14 @@ def _layout_pass(
 
     tables: dict[int, list[str]] = {}
     fields: list[str] = []
+    acroform: list[FormField] = []
     try:
         # Only the wanted pages become pdfplumber Page objects; [1] when only the form is read.
         pages = [index + 1 for index in table_pages] or [1]
         with pdfplumber.open(io.BytesIO(payload), pages=pages) as pdf:
             if want_form:
                 fields = form_field_lines(pdf.doc)
+                acroform = form_fields(pdf.doc, MAX_FIELD_PAGES)
             for page in pdf.pages if table_pages else []:
                 if deadline.expired():
                     break
@@ -246,7 +252,7 @@ def _layout_pass(
                 page.close()
     except Exception as exc:  # pdfminer has many failure modes; none may cost the text
         log.debug("pdfplumber layout pass failed: %r", exc)
-    return tables, fields
+    return tables, fields, acroform
 
 
 def extract_pdf(
@@ -305,8 +311,9 @@ def extract_pdf(
         document.close()
 
     fields: list[str] = []
+    acroform: list[FormField] = []
     if (table_pages or has_form) and not deadline.expired():
-        plumbed, fields = _layout_pass(payload, table_pages, has_form, deadline)
+        plumbed, fields, acroform = _layout_pass(payload, table_pages, has_form, deadline)
         tables.update(plumbed)
 
     budget = TextBudget(limits.max_chars)
@@ -323,6 +330,11 @@ def extract_pdf(
     if scanned and not deadline.expired():
         ocr_text, ocr_cut = ocr_pdf(payload, limits, deadline)
         text = "\n".join(t for t in (text, ocr_text[: limits.max_chars]) if t)
+    acceptance = None  # a returned offer's "Sted og dato / Underskrift" block (signature.py)
+    if ocr_text:
+        acceptance = acceptance_from_text(ocr_text, ocr=True)
+    elif not scanned and not deadline.expired():
+        acceptance = pdf_acceptance(payload, page_texts, has_form=has_form, form_lines=fields)
     return AttachmentText(
         filename=filename,
         content_type=content_type,
@@ -333,4 +345,10 @@ def extract_pdf(
         scanned=scanned,
         ocr=bool(ocr_text),
         error=error,
+        acceptance=acceptance,
+        form_fields=merge(  # the form's answers (parsers/forms.py), each with its page
+            acroform,
+            *(read_text(page_text, index + 1) for index, page_text in enumerate(page_texts)),
+            *(read_lines(rows, index + 1) for index, rows in sorted(tables.items())),
+        ),
     )

@@ -13,6 +13,7 @@ import re
 
 from parsers.attachments import AttachmentText, ExtractionLimits
 from parsers.attachments.common import Deadline, TextBudget, clean_text
+from parsers.forms import merge, read_text
 
 _SNIFF_BYTES = 65_536
 _HTML_START = re.compile(rb"^\s*(<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>])", re.I)
@@ -110,10 +111,12 @@ def extract_text(
     for line in clean_text(raw).split("\n"):
         if not budget.add(line.rstrip()):
             break
+    text = budget.text().strip("\n")
     return AttachmentText(
         filename=filename,
         content_type=content_type,
         format="text",
-        text=budget.text().strip("\n"),
+        text=text,
         truncated=cut or budget.truncated,
+        form_fields=merge(read_text(text)),  # a form typed as "Label: value" lines
     )

@@ -7,7 +7,7 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 
 from bot.replies.render import render_reply
-from bot.triage import decide_reply
+from bot.reply_policy import verdict_reply
 from bot.verdict import Category, Reply, ReplyAction, Verdict
 from parsers.fields import Fields
 from parsers.mail import parse_mail
@@ -45,8 +45,8 @@ def verdict(
     subject: str | None = None,
     action: ReplyAction | None = None,
 ) -> Verdict:
-    """A verdict as triage would make it (reply decided by triage's own `decide_reply`)."""
-    reply = decide_reply(mail.subject, language, auto_generated, missing)
+    """A verdict as triage would make it (reply decided by triage's own `verdict_reply`)."""
+    reply = verdict_reply(mail.subject, language, auto_generated, missing)
     if subject is not None or action is not None:
         reply = Reply(
             action or reply.action, reply.language, reply.subject if subject is None else subject

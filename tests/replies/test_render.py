@@ -10,14 +10,22 @@ import dataclasses
 import re
 from datetime import datetime
 from email.utils import parsedate_to_datetime
+from typing import Any
 
 import pytest
 
-from bot.replies.render import NoReply, ReplyRenderError, plan_reply, render_preview, render_reply
-from bot.triage import decide_reply
-from bot.verdict import Category, ReplyAction
+from bot.replies.render import (
+    ReplyRenderError,
+    as_text,
+    load_templates,
+    plan_reply,
+    render_body,
+    render_reply,
+)
+from bot.reply_policy import NoReply, ReplyPlan, verdict_reply
+from bot.verdict import Category, ReplyAction, Verdict
 from parsers.mail import parse_mail
-from parsers.message import Address
+from parsers.message import Address, ParsedMail
 from tests.conftest import make_mail
 from tests.replies.support import (
     CASE,
@@ -45,6 +53,7 @@ HEADERS = {
     "X-Auto-Response-Suppress",
     "Content-Language",
     "X-Mikrobot-Ticket",
+    "X-Mikrobot-Action",
     "MIME-Version",
     "Content-Type",
     "Content-Transfer-Encoding",
@@ -59,11 +68,11 @@ def test_a_reply_is_threaded_marked_auto_replied_and_from_the_bots_domain() -> N
     assert reply["From"] == FROM
     assert reply["To"] == "kari.nordmann@bergen.kommune.no"
     assert reply["Subject"] == "Re: Søknad om tilgang til mikrodata"
-    assert reply["In-Reply-To"] == "<test-1@bergen.kommune.no>"
+    assert reply["In-Reply-To"] == mail.message_id
     assert reply["References"].split() == [
         "<root@bergen.kommune.no>",
         "<mid@ssb.no>",
-        "<test-1@bergen.kommune.no>",
+        mail.message_id,
     ]
     assert reply["Auto-Submitted"] == "auto-replied"
     assert re.fullmatch(rf"<[^<>@\s]+@{re.escape(DOMAIN)}>", reply["Message-ID"])
@@ -121,11 +130,12 @@ def test_the_verdicts_fields_other_than_the_case_reference_are_not_echoed() -> N
     assert "Kari Nordmann" not in reply and "Levekår" not in reply and "Bergen" not in reply
 
 
-def test_an_nn_verdict_is_answered_with_the_nb_template() -> None:
+def test_an_nn_verdict_is_answered_with_the_nn_template() -> None:
     mail = parsed("Vedlagt er søknaden vår, med variabellister.")
-    reply = render(verdict(mail, language="nn"), mail)
-    assert received(reply)["Content-Language"] == "nb"
+    reply = render(verdict(mail, language="nn", missing=("dpia",)), mail)
+    assert received(reply)["Content-Language"] == "nn"
     assert text_of(reply).startswith("Hei,\n\nTakk for søknaden")
+    assert "ikkje" in text_of(reply) and "ikke" not in text_of(reply)
 
 
 def test_an_english_verdict_gets_the_english_template() -> None:
@@ -302,7 +312,7 @@ def test_references_stay_bounded_keeping_the_root_and_the_mail_itself() -> None:
     ids = reply["References"].split()
     assert len(" ".join(ids)) <= 900
     assert ids[0] == f"<ref-0000-{'x' * 40}@example.no>"
-    assert ids[-1] == "<test-1@bergen.kommune.no>"
+    assert ids[-1] == mail.message_id
     assert ids[-2] == f"<ref-0199-{'x' * 40}@example.no>"
 
 
@@ -353,13 +363,28 @@ def test_bad_configuration_raises(argument: str, value: object) -> None:
         render_reply(verdict(mail), mail, **arguments)  # type: ignore[arg-type]
 
 
-def test_request_missing_with_nothing_missing_is_an_error() -> None:
-    mail = parsed()
+def test_a_plan_that_requests_nothing_is_an_error_not_an_empty_list() -> None:
+    inconsistent = ReplyPlan(
+        recipient="kari.nordmann@bergen.kommune.no", action=ReplyAction.REQUEST_MISSING,
+        template="request_missing", language="nb", subject="x",
+        category=Category.NEW_APPLICATION, case_reference=None, ticket_reference=TICKET,
+    )  # fmt: skip
     with pytest.raises(ReplyRenderError):
-        render(verdict(mail, action=ReplyAction.REQUEST_MISSING), mail)
+        render_body(inconsistent, templates=load_templates())
+
+
+def test_the_verdicts_action_does_not_override_what_the_case_lacks() -> None:
+    mail = parsed()
+    reply = received(render(verdict(mail, action=ReplyAction.REQUEST_MISSING), mail))
+    assert reply["X-Mikrobot-Action"] == "acknowledge"
 
 
 # --- the preview --------------------------------------------------------------------
+
+
+def render_preview(v: Verdict, mail: ParsedMail, **arguments: Any) -> str:
+    planned = plan_reply(v, mail, **arguments)
+    return f"(no reply: {planned.reason})\n" if isinstance(planned, NoReply) else as_text(planned)
 
 
 def test_the_preview_shows_decoded_headers_and_the_body_as_text() -> None:
@@ -384,12 +409,12 @@ def test_the_preview_says_why_there_is_no_reply() -> None:
         message_id_domain=DOMAIN,
         now=NOW,
     )
-    assert preview == "(no reply: the verdict's action is none)\n"
+    assert preview == "(no reply: the mail is machine-made (auto-reply, bounce or list))\n"
 
 
-def test_decide_reply_and_render_agree_for_every_category() -> None:
+def test_verdict_reply_and_render_agree_for_every_category() -> None:
     for category in Category:
         mail = parsed()
         v = verdict(mail, category=category)
-        assert v.reply == decide_reply(mail.subject, "nb", False, ())
+        assert v.reply == verdict_reply(mail.subject, "nb", False, ())
         assert render(v, mail) is not None

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.cases import CaseFacts
 from bot.replies.render import (
     PARTIAL_NAMES,
     TEMPLATE_LANGUAGES,
@@ -19,12 +20,11 @@ from bot.replies.render import (
     ReplyRenderError,
     load_templates,
     render_body,
-    template_name,
 )
+from bot.reply_policy import REPLY_LANGUAGES, ReplyLimits, ReplyPlan, plan
 from bot.requirements import load_requirements
-from bot.triage import REPLY_LANGUAGES
-from bot.verdict import Category, ReplyAction
-from tests.replies.support import CASE, TICKET, parsed, verdict
+from bot.verdict import Category, Verdict
+from tests.replies.support import CASE, DOMAIN, FROM, TICKET, parsed, verdict
 
 CONTRACT_CODES = {
     "application_form",
@@ -49,6 +49,26 @@ PROMISES = re.compile(
 )
 
 
+PHRASES = {
+    "nb": {"hello": "Hei,", "automatic": "automatisk svar", "will_read": "saksbehandler vil lese",
+           "no_data_files": "Ikke send datafiler", "filsluse": "filsluse",
+           "only_presence": "bare sjekket automatisk"},
+    "nn": {"hello": "Hei,", "automatic": "automatisk svar",
+           "will_read": "saksbehandlar kjem til å lese", "no_data_files": "Ikkje send datafiler",
+           "filsluse": "filslusa", "only_presence": "berre sjekka automatisk"},
+    "en": {"hello": "Hello,", "automatic": "automatic reply", "will_read": "caseworker will read",
+           "no_data_files": "Do not send data files", "filsluse": "file-transfer",
+           "only_presence": "only checked automatically"},
+}  # fmt: skip
+
+
+def plan_of(v: Verdict) -> ReplyPlan:
+    """The plan the one reply decision makes for a mail that opens its own case."""
+    decided = plan(v, MAIL, CaseFacts.of_single_mail(v, TICKET), ReplyLimits(FROM, DOMAIN))
+    assert isinstance(decided, ReplyPlan), decided
+    return decided
+
+
 def body(
     category: Category,
     language: str,
@@ -58,7 +78,7 @@ def body(
     v = verdict(
         MAIL, category=category, missing=missing, language=language, case_reference=case_reference
     )
-    return render_body(v, ticket_reference=TICKET, templates=TEMPLATES)
+    return render_body(plan_of(v), templates=TEMPLATES)
 
 
 def assert_clean(text: str, case_reference: str | None) -> None:
@@ -116,14 +136,14 @@ def test_acknowledgements_name_the_case_reference_or_else_the_ticket(
 ) -> None:
     text = body(category, language, case_reference=case_reference)
     assert_clean(text, case_reference)
-    assert text.startswith("Hei," if language == "nb" else "Hello,")
-    assert ("automatisk svar" if language == "nb" else "automatic reply") in text
+    assert text.startswith(PHRASES[language]["hello"])
+    assert PHRASES[language]["automatic"] in text
 
 
 @pytest.mark.parametrize("language", TEMPLATE_LANGUAGES)
 def test_the_receipt_for_other_says_a_caseworker_will_read_it(language: str) -> None:
     text = body(Category.OTHER, language)
-    assert ("saksbehandler vil lese" if language == "nb" else "caseworker will read") in text
+    assert PHRASES[language]["will_read"] in text
 
 
 @pytest.mark.parametrize("language", TEMPLATE_LANGUAGES)
@@ -158,10 +178,7 @@ def test_request_missing_never_asks_for_data_by_mail_and_points_to_the_file_tran
     language: str,
 ) -> None:
     text = body(Category.NEW_APPLICATION, language, REQUIRED[Category.NEW_APPLICATION])
-    if language == "nb":
-        assert "Ikke send datafiler" in text and "filsluse" in text
-    else:
-        assert "Do not send data files" in text and "file-transfer" in text
+    assert PHRASES[language]["no_data_files"] in text and PHRASES[language]["filsluse"] in text
 
 
 @pytest.mark.parametrize("language", TEMPLATE_LANGUAGES)
@@ -171,17 +188,16 @@ def test_applications_hear_that_only_presence_was_checked_not_the_law(
 ) -> None:
     for missing in ((), REQUIRED[category]):
         text = body(category, language, missing)
-        assert (
-            "bare sjekket automatisk" if language == "nb" else "only checked automatically"
-        ) in text
+        assert PHRASES[language]["only_presence"] in text
 
 
 def test_the_template_follows_action_and_category() -> None:
-    assert template_name(ReplyAction.REQUEST_MISSING, Category.NEW_APPLICATION) == "request_missing"
-    assert template_name(ReplyAction.ACKNOWLEDGE, Category.SIGNED_OFFER) == "acknowledge"
-    assert template_name(ReplyAction.ACKNOWLEDGE, Category.OTHER) == "receipt"
-    with pytest.raises(ReplyRenderError):
-        template_name(ReplyAction.NONE, Category.OTHER)
+    def template(category: Category, missing: tuple[str, ...]) -> str:
+        return plan_of(verdict(MAIL, category=category, missing=missing)).template
+
+    assert template(Category.NEW_APPLICATION, ("dpia",)) == "request_missing"
+    assert template(Category.SIGNED_OFFER, ()) == "acknowledge"
+    assert template(Category.OTHER, ()) == "receipt"
 
 
 def test_an_unknown_missing_code_is_an_error_not_a_silent_gap() -> None:
@@ -203,7 +219,5 @@ def test_a_template_using_an_undefined_variable_fails_loudly(tmp_path: Path) -> 
     (tmp_path / "reply/nb/receipt.txt.j2").write_text("Hei {{ contact_name }}\n", encoding="utf-8")
     with pytest.raises(ReplyRenderError, match="contact_name"):
         render_body(
-            verdict(MAIL, category=Category.OTHER),
-            ticket_reference=TICKET,
-            templates=load_templates(tmp_path),
+            plan_of(verdict(MAIL, category=Category.OTHER)), templates=load_templates(tmp_path)
         )

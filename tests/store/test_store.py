@@ -6,19 +6,18 @@ import contextlib
 import sqlite3
 import threading
 import time
-from email.message import EmailMessage
-from email.utils import make_msgid
 from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy import func, select, update
 
+from bot.replying import Answerer
+from bot.settings import Settings
 from bot.store import Store
 from bot.store.models import Ticket
 from bot.triage import TriageContext, triage
 from bot.verdict import Verdict
 from parsers.mail import parse_mail
-from parsers.message import ParsedMail
 from tests.conftest import make_mail
 
 FORM = (
@@ -40,17 +39,9 @@ DPIA = (
 )
 
 
-def reply_builder(verdict: Verdict, mail: ParsedMail, ticket_reference: str) -> EmailMessage | None:
-    """A plain reply as the service builds one: the store only needs To and Message-ID."""
-    if mail.sender is None:
-        return None
-    reply = EmailMessage()
-    reply["To"] = mail.sender.email
-    reply["Subject"] = verdict.reply.subject
-    reply["Message-ID"] = make_msgid(domain="ssb.no")
-    reply["X-Mikrobot-Action"] = verdict.reply.action.value
-    reply.set_content(f"{ticket_reference}: {', '.join(verdict.missing) or 'komplett'}")
-    return reply
+def reply_builder(limit: int = 5) -> Answerer:
+    """The reply the service builds: the one decision (`reply_policy.plan`) and composer."""
+    return Answerer(Settings(max_replies_per_sender_per_day=limit))
 
 
 def file(
@@ -64,8 +55,7 @@ def file(
         verdict=verdict,
         mail=parse_mail(raw),
         requirements=context.requirements,
-        build_reply=reply_builder,
-        max_replies_per_sender_per_day=limit,
+        build_reply=reply_builder(limit),
     )
     return verdict, filed.ticket_id, filed.outbox_id
 
@@ -126,7 +116,7 @@ def test_the_same_mail_fetched_twice_is_filed_once_and_answered_once(
     again = store.file_mail(
         raw=raw, source_key="imap:INBOX:7:42", received_at=None,
         verdict=triage(raw, "x", context), mail=parse_mail(raw),
-        requirements=context.requirements, build_reply=reply_builder, max_replies_per_sender_per_day=5,
+        requirements=context.requirements, build_reply=reply_builder(),
     )  # fmt: skip
     assert again.duplicate and again.ticket_id == ticket_id
     assert len(store.outbox(ticket_id)) == 1

@@ -32,9 +32,10 @@ from bot.service import Service
 from bot.settings import Settings, WebSettings
 from bot.sources import open_source
 from bot.store import Store
-from bot.store.casework import add_user, verdict_of
+from bot.store.accounts import add_user
 from bot.store.models import Mail
 from bot.triage import TriageContext
+from bot.verdict import Verdict
 from bot.web import create_app
 from fixtures.seed_maildir import seed
 from tests.conftest import REPO
@@ -129,7 +130,7 @@ def _write_evaluation(store: Store, path: Path) -> None:
         by_file[hashlib.sha256(raw).hexdigest()] = label
     with store.session() as session:
         pairs = [
-            (by_file[m.sha256], verdict_of(m))
+            (by_file[m.sha256], Verdict.from_json(m.verdict))
             for m in session.query(Mail).all()
             if m.sha256 in by_file
         ]

@@ -12,7 +12,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from bot.store.casework import corrections, ticket_detail
+from bot.store.tickets import corrections, ticket_detail
 from tests.conftest import REPO
 from tests.web.conftest import (
     ADMIN,

@@ -9,30 +9,22 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from bot.casework import (
+    MANUAL_REPLY_ACTION,
+    change_category,
+    edit_field,
+    resend_missing,
+    resolve_item,
+)
 from bot.cli import DEFAULT_LABELS
 from bot.evaluate import read_labels
 from bot.requirements import load_requirements
 from bot.settings import Settings
 from bot.store import Store
-from bot.store.casework import (
-    MANUAL_REPLY_ACTION,
-    CaseworkError,
-    QueueFilter,
-    add_user,
-    authenticate,
-    change_category,
-    close_session,
-    corrections,
-    edit_field,
-    export_corrections,
-    open_session,
-    queue,
-    resend_missing,
-    resolve_item,
-    session_for,
-    ticket_detail,
-)
+from bot.store.accounts import add_user, authenticate, close_session, open_session, session_for
+from bot.store.errors import CaseworkError
 from bot.store.models import OutboxMessage, WebSession
+from bot.store.tickets import QueueFilter, corrections, export_corrections, queue, ticket_detail
 from bot.triage import TriageContext
 from tests.conftest import REPO, make_mail
 from tests.store.test_store import FORM, file

@@ -12,7 +12,7 @@ from urllib.parse import unquote
 import httpx
 import pytest
 
-from bot.store.casework import ticket_detail
+from bot.store.tickets import ticket_detail
 from bot.web import create_app
 from bot.web.i18n import LABELS
 from tests.web.conftest import (

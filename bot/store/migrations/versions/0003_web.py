@@ -21,7 +21,7 @@ branch_labels = None
 depends_on = None
 
 MANUAL_REPLY_ACTION = "request_missing_again"
-"""`outbox.action` of a reply a caseworker asked for (mirrored in `bot.store.casework`)."""
+"""`outbox.action` of a reply a caseworker asked for (mirrored in `bot.casework`)."""
 _AUTOMATIC_ONLY = sa.text(f"action <> '{MANUAL_REPLY_ACTION}'")
 # SQLite's unnamed constraints get this name when batch mode reflects the table.
 _NAMING = {"uq": "uq_%(table_name)s_%(column_0_name)s"}

@@ -1,0 +1,207 @@
+"""Is the returned offer really signed? The `signed_offer` requirement, decided from content.
+
+An offer judged `signed_offer` by its kind is only an offer; whether it is signed is what
+its acceptance block holds (`parsers/attachments/signature.py`). This module turns the
+mail's attachments and its text into one decision: signed (present), not signed or not
+attached (missing, with the reason the reply gives), or a scan too poor to judge (for the
+caseworker to check; the applicant is never asked for what the bot cannot see). Pure: no
+I/O, the same inputs always give the same decision.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bot.verdict import AttachmentKind, ItemNote, NoteReason
+from parsers.attachments import Acceptance, AttachmentText
+from parsers.attachments.signature import acceptance_from_text
+
+CODE = "signed_offer"
+
+LOGO_MAX_BYTES = 40_000
+"""An image smaller than this with next to no text is a signature logo, never an offer
+(a phone photo or scan of a signed page is 100 KB and more, and OCR reads its words)."""
+LOGO_MAX_TEXT = 40
+_LOGO_NAME = re.compile(r"^(?:image|img|logo|outlook|~wrd)\d*\b.*\.(?:png|gif|jpe?g|bmp)$", re.I)
+POOR_OCR_CHARS = 80
+"""A scan whose OCR gives fewer characters than this shows nothing the bot can judge."""
+
+_ATTACHED = re.compile(
+    r"vedlagt|vedlagd|vedlegg|ligger\s+ved|ligg\s+ved|følger\s+(?:med|ved)|attached|attachment|"
+    r"enclosed|find\s+(?:the\s+)?(?:signed\s+)?\w*\s*attach|se\s+vedlegg",
+    re.I,
+)
+_OFFER_WORDS = re.compile(
+    r"signert|signerte|signed|underskrevet|underskrive|underteikna|aksept|tilbud|tilbod|offer",
+    re.I,
+)
+_NOT_YET = re.compile(
+    r"ettersend|kommer\s+(?:i|senere|seinere|snart|etter|på)|kjem\s|sender\s+(?:\w+\s+){0,3}senere|"
+    r"will\s+(?:follow|send|be\s+sent|come)|to\s+follow|not\s+(?:yet\s+)?attached|"
+    r"ikke\s+(?:\w+\s+){0,2}vedlagt|ikkje\s+(?:\w+\s+){0,2}vedlagd|senere|seinare|later|"
+    r"neste\s+(?:uke|veke)|next\s+week|by\s+post|per\s+post|i\s+posten|forgot|glemte|gløymde",
+    re.I,
+)
+
+
+class OfferStatus(StrEnum):
+    SIGNED = "signed"
+    NOT_SIGNED = "not_signed"
+    NOT_ATTACHED = "not_attached"
+    TO_CHECK = "to_check"
+    NO_OFFER = "no_offer"
+    """No offer attached and the mail does not claim one: the plain "missing" of the rules."""
+
+
+@dataclass(frozen=True)
+class OfferFile:
+    """One attachment as the decision needs it: what it is, what it holds, how it came."""
+
+    attachment: AttachmentText
+    kind: AttachmentKind
+    inline: bool = False
+    size: int = 0
+
+
+@dataclass(frozen=True)
+class OfferCheck:
+    """The `signed_offer` decision and what the verdict shows for it."""
+
+    status: OfferStatus
+    notes: tuple[ItemNote, ...] = ()
+    to_check: tuple[str, ...] = ()
+    sources: tuple[tuple[str, str], ...] = ()
+
+    def applied_to(self, present: set[str]) -> set[str]:
+        """`present` with `signed_offer` kept only when it is signed or to check (a poor scan
+        is not asked for again; the caseworker checks it)."""
+        if self.status in (OfferStatus.SIGNED, OfferStatus.TO_CHECK):
+            return present | {CODE}
+        return present - {CODE}
+
+
+def is_logo(file: OfferFile) -> bool:
+    """A small image with next to no text (Outlook's `image001.png` from the signature)."""
+    attachment = file.attachment
+    if attachment.format != "image":
+        return False
+    small = 0 < file.size < LOGO_MAX_BYTES
+    wordless = len(attachment.text.strip()) < LOGO_MAX_TEXT
+    named = bool(_LOGO_NAME.match(attachment.filename))
+    return wordless and (small or (named and file.inline))
+
+
+def claims_attached(mail_text: str) -> str | None:
+    """The sentence in which the sender says the signed offer is attached, or None."""
+    for sentence in re.split(r"(?<=[.!?])\s+|\n+", mail_text):
+        said = _ATTACHED.search(sentence) and _OFFER_WORDS.search(sentence)
+        if said and not _NOT_YET.search(sentence):
+            return sentence.strip()[:160]
+    return None
+
+
+def check_signed_offer(files: Sequence[OfferFile], mail_text: str) -> OfferCheck:
+    """The `signed_offer` requirement from the attachments judged offers and the sender's text.
+
+    Signed when any offer's acceptance block has a signature and a date; not signed when the
+    offers' blocks are blank, dated only, signed only or hold an empty signature field; to
+    check when the only offers are scans too poor to judge; not attached when the text says
+    the offer is attached and none is (a logo never counts).
+    """
+    offers = [f for f in files if f.kind is AttachmentKind.SIGNED_OFFER and not is_logo(f)]
+    offers = [f for f in offers if f.attachment.error is None]
+    judged = [(f, _judge(f)) for f in offers]
+    for file, (status, evidence) in judged:
+        if status is OfferStatus.SIGNED:
+            return OfferCheck(status, sources=((CODE, _source(evidence, file)),))
+    unsure = [(f, e) for f, (s, e) in judged if s is OfferStatus.TO_CHECK]
+    if unsure:
+        return OfferCheck(
+            OfferStatus.TO_CHECK,
+            notes=tuple(
+                ItemNote(CODE, NoteReason.POOR_SCAN, f.attachment.filename) for f, _ in unsure
+            ),
+            to_check=(CODE,),
+            sources=tuple((CODE, _source(e, f)) for f, e in unsure),
+        )
+    if judged:
+        return OfferCheck(
+            OfferStatus.NOT_SIGNED,
+            notes=tuple(
+                ItemNote(CODE, NoteReason.NOT_SIGNED, f.attachment.filename) for f, _ in judged
+            ),
+            sources=tuple((CODE, _source(e, f)) for f, (_s, e) in judged),
+        )
+    claim = claims_attached(mail_text)
+    if claim is not None and not any(
+        f.attachment.error is not None and f.kind is AttachmentKind.SIGNED_OFFER for f in files
+    ):
+        logos = [f.attachment.filename for f in files if is_logo(f)]
+        seen = f"; only {', '.join(logos)} (a logo) is attached" if logos else ""
+        return OfferCheck(
+            OfferStatus.NOT_ATTACHED,
+            notes=(ItemNote(CODE, NoteReason.NOT_ATTACHED),),
+            sources=((CODE, f"the mail says '{claim}', but no offer is attached{seen}"),),
+        )
+    return OfferCheck(OfferStatus.NO_OFFER)
+
+
+def _judge(file: OfferFile) -> tuple[OfferStatus, str]:
+    """One offer: signed, not signed, or (a scan) to check; with the evidence."""
+    attachment = file.attachment
+    scan = attachment.scanned or attachment.format == "image"
+    acceptance = attachment.acceptance
+    if acceptance is None and scan and attachment.text.strip():
+        acceptance = acceptance_from_text(attachment.text, ocr=True)
+    if scan:
+        return _judge_scan(attachment, acceptance)
+    if acceptance is None or not acceptance.found:
+        # Content says offer but no acceptance block was found: nothing to hold against it.
+        return (
+            OfferStatus.SIGNED,
+            "judged a signed offer by its content (no acceptance block found)",
+        )
+    if acceptance.signature and acceptance.dated:
+        return OfferStatus.SIGNED, acceptance.evidence
+    return OfferStatus.NOT_SIGNED, acceptance.evidence
+
+
+def _judge_scan(
+    attachment: AttachmentText, acceptance: Acceptance | None
+) -> tuple[OfferStatus, str]:
+    """A scan counts as signed when the OCR shows a date and a name or handwriting in the
+    block; otherwise a person must look (OCR never reads every pen signature)."""
+    if len(attachment.text.strip()) < POOR_OCR_CHARS:
+        return OfferStatus.TO_CHECK, "scan too poor to read (OCR found almost no text)"
+    if acceptance is None or not acceptance.found:
+        return (
+            OfferStatus.TO_CHECK,
+            "scan read by OCR, but no acceptance block could be found on it",
+        )
+    if acceptance.signature and acceptance.dated:
+        return OfferStatus.SIGNED, f"scan: {acceptance.evidence}"
+    return OfferStatus.TO_CHECK, f"scan: {acceptance.evidence} (OCR may miss handwriting)"
+
+
+def _source(evidence: str, file: OfferFile) -> str:
+    """The evidence with the file named: "… on page 2 of tilbud.pdf …" or "… in tilbud.pdf"."""
+    name = file.attachment.filename
+    page = re.search(r" on page \d+", evidence)
+    if page:
+        return f"{evidence[: page.end()]} of {name}{evidence[page.end() :]}"
+    return f"{evidence} in {name}"
+
+
+def offer_files(
+    attachments: Iterable[AttachmentText],
+    kinds: Iterable[AttachmentKind],
+    inline: Iterable[bool],
+    sizes: Iterable[int],
+) -> tuple[OfferFile, ...]:
+    """Zip the mail's parallel attachment facts into `OfferFile`s."""
+    return tuple(
+        OfferFile(a, k, i, s) for a, k, i, s in zip(attachments, kinds, inline, sizes, strict=False)
+    )

@@ -1,0 +1,206 @@
+"""Whether to reply, to whom and with what: the one place the bot decides it.
+
+`plan(verdict, mail, case, limits)` is a pure function of plain data. The worker (the
+automatic reply), the caseworkers' pages and `mikrobot reply-preview` (the preview) and a
+caseworker's "send the missing-items reply again" all call it, and all hand its plan to
+the one composer (`bot.replies.render.compose`), so a preview is the reply that would go.
+
+What it weighs, in order: the verdict's own action (machine-made mail gets nothing), the
+same mail delivered twice, the reply cut-off (a backlog from before the first start), who
+may receive a reply at all (the mail's From, one plain address, not ourselves), whether
+the sender is the case's own applicant (a stranger who names someone else's case hears
+only a receipt), the case's missing items (the thread's, not the one mail's), the written
+standard to answer in, and last the rate limits.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Final
+
+from bot.cases import CaseFacts
+from bot.language_decisions import LanguageDecisions
+from bot.replies.headers import addresses_named, clean_message_id, plain_address
+from bot.verdict import Category, ItemNote, Reply, ReplyAction, Verdict
+from parsers.message import ParsedMail
+
+REPLY_LANGUAGES: Final = ("nb", "nn", "en")
+"""Written standards with a full set of reply templates."""
+DEFAULT_LANGUAGE: Final = "nb"
+FALLBACK_SUBJECT: Final = {
+    "nb": "Henvendelse til SSB mikrodata",
+    "nn": "Førespurnad til SSB mikrodata",
+    "en": "Your message to SSB",
+}
+_REPLY_PREFIX = re.compile(
+    r"^\s*(?:(?:re|sv|aw|vs|fw|fwd|vb)\s*(?:\[\d+\])?\s*:\s*)+", re.IGNORECASE
+)
+
+
+@dataclass(frozen=True)
+class ReplyLimits:
+    """The settings the decision needs, and nothing else."""
+
+    own_address: str
+    message_id_domain: str
+    max_replies_per_sender_per_day: int = 5
+    max_replies_per_hour: int | None = None
+    language_decisions: LanguageDecisions = field(default_factory=LanguageDecisions)
+
+
+@dataclass(frozen=True)
+class ReplyPlan:
+    """Everything the reply will say and where it goes; the composer only writes it out."""
+
+    recipient: str
+    action: ReplyAction
+    template: str
+    """`acknowledge`, `receipt` (for `other` and strangers) or `request_missing`."""
+    language: str
+    subject: str
+    """Without the `Re: ` the composer adds (it cleans the mail's text for a header)."""
+    category: Category
+    case_reference: str | None
+    ticket_reference: str
+    missing: tuple[str, ...] = ()
+    notes: tuple[ItemNote, ...] = ()
+    parent_message_id: str | None = None
+    references: tuple[str, ...] = ()
+    language_reason: str = ""
+    """Why this written standard: the mail's own, or the body's language decision."""
+
+
+@dataclass(frozen=True)
+class NoReply:
+    """Why the bot stays silent about a mail, in words for the ticket's history."""
+
+    reason: str
+
+
+def plan(
+    verdict: Verdict,
+    mail: ParsedMail,
+    case: CaseFacts,
+    limits: ReplyLimits,
+    *,
+    manual: bool = False,
+) -> ReplyPlan | NoReply:
+    """The reply to send for `verdict` in `case`, or why none is sent.
+
+    `manual` is a caseworker asking for the missing-items reply again: the cut-off and a
+    second delivery do not stop it, but it must have something to ask for.
+    """
+    if verdict.reply.action is ReplyAction.NONE or verdict.auto_generated:
+        return NoReply("the mail is machine-made (auto-reply, bounce or list)")
+    if not manual and case.already_answered:
+        return NoReply("the same mail was delivered before and answered then")
+    if not manual and case.before_cutoff:
+        return NoReply("arrived before the reply cut-off")
+    recipient = recipient_of(mail, limits)
+    if isinstance(recipient, NoReply):
+        return recipient
+    language, language_reason = reply_language(verdict, mail, limits.language_decisions)
+    if case.sender_in_thread:
+        category, missing = case.category, case.missing
+    else:
+        category, missing = Category.OTHER, ()
+    if manual and not missing:
+        return NoReply("nothing is missing: there is no missing-items reply to send")
+    if missing:
+        action, template = ReplyAction.REQUEST_MISSING, "request_missing"
+    else:
+        action = ReplyAction.ACKNOWLEDGE
+        template = "receipt" if category is Category.OTHER else "acknowledge"
+    if not manual:
+        limited = _over_limit(case, limits, recipient)
+        if limited is not None:
+            return limited
+    parent = clean_message_id(mail.message_id)
+    return ReplyPlan(
+        recipient=recipient,
+        action=action,
+        template=template,
+        language=language,
+        subject=_REPLY_PREFIX.sub("", verdict.reply.subject).strip() or FALLBACK_SUBJECT[language],
+        category=category,
+        case_reference=case.case_reference,
+        ticket_reference=case.ticket_reference,
+        missing=missing,
+        notes=tuple(n for n in case.notes if n.code in missing) if missing else (),
+        parent_message_id=parent,
+        references=tuple(mail.references),
+        language_reason=language_reason,
+    )
+
+
+def verdict_reply(
+    subject: str, language: str, auto_generated: bool, missing: tuple[str, ...]
+) -> Reply:
+    """The contract's `reply` for one mail on its own: none to machines, the missing list
+    if anything is missing, a receipt otherwise. (`plan` decides what a case's reply is.)"""
+    if auto_generated:
+        action = ReplyAction.NONE
+    elif missing:
+        action = ReplyAction.REQUEST_MISSING
+    else:
+        action = ReplyAction.ACKNOWLEDGE
+    reply_language = language if language in REPLY_LANGUAGES else DEFAULT_LANGUAGE
+    base = _REPLY_PREFIX.sub("", subject).strip()
+    return Reply(action, reply_language, f"Re: {base or FALLBACK_SUBJECT[reply_language]}")
+
+
+def recipient_of(mail: ParsedMail, limits: ReplyLimits) -> str | NoReply:
+    """The one address a reply may go to: the mail's From. Never Reply-To, never the body.
+
+    Why not Reply-To, which RFC 5322 says a reply should go to: nothing vouches for it.
+    SSB's mail gateway checks the From domain (SPF, DKIM and DMARC align on From), but a
+    Reply-To is whatever the writer typed, so a forger could send one mail with
+    `Reply-To: victim@…` and have SSB's own server mail the victim. SSB's applicants
+    write from their own address, so From loses nothing for them; a person who really
+    wants the answer elsewhere says so, and a caseworker reads it. The From header must
+    name exactly one address (display names included, see `addresses_named`): a list,
+    a second From, or an address hidden in an encoded name gets no automatic reply.
+    """
+    if mail.sender is None:
+        return NoReply("the mail has no sender address")
+    if mail.sender.email.strip().lower() == limits.own_address.lower():
+        return NoReply("the mail comes from the bot's own address")
+    if (mail.message_id or "").lower().endswith(f"@{limits.message_id_domain.lower()}>"):
+        return NoReply("the mail carries a Message-ID of the bot's own domain")
+    if len(addresses_named(value for name, value in mail.headers if name.lower() == "from")) > 1:
+        return NoReply("the From header names more than one address")
+    address = plain_address(mail.sender.email.strip())
+    if address is None:
+        return NoReply("the From address is not one plain, valid address")
+    return address
+
+
+def reply_language(
+    verdict: Verdict, mail: ParsedMail, decisions: LanguageDecisions
+) -> tuple[str, str]:
+    """The written standard to answer in, and why.
+
+    Språklova: a state body answers in the standard the person used, and a municipality or
+    county whose language decision is nynorsk gets nynorsk. English mail gets English.
+    """
+    language = verdict.language if verdict.language in REPLY_LANGUAGES else DEFAULT_LANGUAGE
+    if language == "nb":
+        body = decisions.nynorsk_body(
+            verdict.fields.organization_number, mail.sender.email if mail.sender else None
+        )
+        if body is not None:
+            return "nn", f"språkvedtak: {body}"
+    return language, f"the mail is written in {verdict.language}"
+
+
+def _over_limit(case: CaseFacts, limits: ReplyLimits, recipient: str) -> NoReply | None:
+    if case.replies_to_sender_today >= limits.max_replies_per_sender_per_day:
+        return NoReply(
+            f"rate limit: {limits.max_replies_per_sender_per_day} replies a day to {recipient}"
+        )
+    if limits.max_replies_per_hour is not None and (
+        case.replies_this_hour >= limits.max_replies_per_hour
+    ):
+        return NoReply(f"overall rate limit: {limits.max_replies_per_hour} replies an hour")
+    return None
