@@ -121,6 +121,9 @@ class CaseFacts:
     """It arrived before the reply cut-off (a backlog from before the first start)."""
     replies_to_sender_today: int = 0
     replies_this_hour: int = 0
+    language: str | None = None
+    """The language the sender wrote in earlier in the case: a one-line follow-up ("Her er
+    DPIA-en.") is too short to tell, and is answered as the case was."""
 
     @classmethod
     def of_single_mail(cls, verdict: Verdict, ticket_reference: str) -> CaseFacts:

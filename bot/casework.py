@@ -33,7 +33,7 @@ from bot.store.models import (
     TicketEvent,
     utc_now,
 )
-from bot.store.repository import Store, case_state_of
+from bot.store.repository import Store, case_language, case_state_of
 from bot.store.tickets import ticket_detail
 from bot.verdict import Category, ReplyAction, Verdict
 from parsers.fields import Fields
@@ -50,8 +50,11 @@ _FIELD_FORMATS: Final = {
 
 
 def _answerable_mail(mails: Sequence[Mail]) -> Mail | None:
-    """The newest mail a reply may answer: a person's, one the bot meant to answer."""
+    """The newest mail a reply may answer: the applicant's own (not a stranger's, not a
+    second delivery), written by a person, one the bot meant to answer."""
     for mail in reversed(mails):
+        if mail.stranger or mail.duplicate_of is not None:
+            continue
         verdict = Verdict.from_json(mail.verdict)
         if not verdict.auto_generated and verdict.reply.action is not ReplyAction.NONE:
             return mail
@@ -98,7 +101,8 @@ def _reply_to(
     """The reply the one decision gives `mail` in the case as it stands now."""
     verdict = Verdict.from_json(mail.verdict)
     state = case_state_of(ticket)
-    senders = {m.sender for m in mails if m.id != mail.id and m.duplicate_of is None}
+    with store.session() as session:
+        language = case_language(session, ticket.id, mail.sender, mail.id)
     facts = CaseFacts(
         ticket_reference=ticket.reference,
         case_reference=ticket.case_reference,
@@ -106,7 +110,8 @@ def _reply_to(
         missing=state.missing,
         to_check=state.to_check,
         notes=verdict.notes,
-        sender_in_thread=not senders or mail.sender in senders,
+        sender_in_thread=not mail.stranger,
+        language=language,
     )
     return answer(verdict, parse_mail(store.raw_mail.get(mail.sha256)), facts)
 

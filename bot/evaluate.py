@@ -18,7 +18,7 @@ from bot.classify.calibration import (
     expected_calibration_error,
     reliability_table,
 )
-from bot.verdict import Category, Verdict
+from bot.verdict import Category, ReplyAction, Verdict
 
 CATEGORIES = tuple(c.value for c in Category)
 FIELD_NAMES = (
@@ -132,12 +132,12 @@ class Report:
                 self.field_right[name] += _same(got.get(name), want)
         self.language_right += verdict.language == label.language
         self.reply_right += verdict.reply.action.value == label.reply_action
+        asks = verdict.reply.action is ReplyAction.REQUEST_MISSING
         if label.reply_action == "acknowledge":
             self.complete_mails += 1
-            self.complete_asked += bool(verdict.missing)
-        wanted = set(label.missing) if verdict.category.value == label.category else set()
-        for code in set(verdict.missing) - wanted:
-            if label.reply_action != "none":
+            self.complete_asked += asks
+        if asks and verdict.category.value == label.category:
+            for code in set(verdict.missing) - set(label.missing):
                 self.asked_while_present[code] += 1
         if verdict.category.value == label.category:
             self.missing_total += 1

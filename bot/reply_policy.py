@@ -15,6 +15,7 @@ standard to answer in, and last the rate limits.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from typing import Final
@@ -28,6 +29,8 @@ from parsers.message import ParsedMail
 REPLY_LANGUAGES: Final = ("nb", "nn", "en")
 """Written standards with a full set of reply templates."""
 DEFAULT_LANGUAGE: Final = "nb"
+SHORT_TEXT_CHARS: Final = 80
+"""Below this much new text a mail's language is a guess; a case's earlier mail decides."""
 FALLBACK_SUBJECT: Final = {
     "nb": "Henvendelse til SSB mikrodata",
     "nn": "Førespurnad til SSB mikrodata",
@@ -100,7 +103,16 @@ def plan(
     recipient = recipient_of(mail, limits)
     if isinstance(recipient, NoReply):
         return recipient
-    language, language_reason = reply_language(verdict, mail, limits.language_decisions)
+    written = verdict
+    if (
+        case.language in REPLY_LANGUAGES
+        and case.language != verdict.language
+        and len(mail.text.new.strip()) < SHORT_TEXT_CHARS
+    ):
+        written = dataclasses.replace(verdict, language=case.language)  # too short to tell
+    language, language_reason = reply_language(written, mail, limits.language_decisions)
+    if written is not verdict and not language_reason.startswith("språkvedtak"):
+        language_reason = f"a short follow-up: the case's first mail is written in {language}"
     if case.sender_in_thread:
         category, missing = case.category, case.missing
     else:
@@ -124,7 +136,8 @@ def plan(
         language=language,
         subject=_REPLY_PREFIX.sub("", verdict.reply.subject).strip() or FALLBACK_SUBJECT[language],
         category=category,
-        case_reference=case.case_reference,
+        # A stranger typed a ticket or case number: the receipt names no more than they typed.
+        case_reference=case.case_reference if case.sender_in_thread else None,
         ticket_reference=case.ticket_reference,
         missing=missing,
         notes=tuple(n for n in case.notes if n.code in missing) if missing else (),
@@ -179,19 +192,25 @@ def recipient_of(mail: ParsedMail, limits: ReplyLimits) -> str | NoReply:
 def reply_language(
     verdict: Verdict, mail: ParsedMail, decisions: LanguageDecisions
 ) -> tuple[str, str]:
+    """The written standard to answer `verdict`'s mail in, and why (`written_standard`)."""
+    sender = mail.sender.email if mail.sender else None
+    return written_standard(verdict.language, verdict.fields.organization_number, sender, decisions)
+
+
+def written_standard(
+    language: str, organization_number: str | None, sender: str | None, decisions: LanguageDecisions
+) -> tuple[str, str]:
     """The written standard to answer in, and why.
 
     Språklova: a state body answers in the standard the person used, and a municipality or
     county whose language decision is nynorsk gets nynorsk. English mail gets English.
     """
-    language = verdict.language if verdict.language in REPLY_LANGUAGES else DEFAULT_LANGUAGE
-    if language == "nb":
-        body = decisions.nynorsk_body(
-            verdict.fields.organization_number, mail.sender.email if mail.sender else None
-        )
+    answer = language if language in REPLY_LANGUAGES else DEFAULT_LANGUAGE
+    if answer == "nb":
+        body = decisions.nynorsk_body(organization_number, sender)
         if body is not None:
             return "nn", f"språkvedtak: {body}"
-    return language, f"the mail is written in {verdict.language}"
+    return answer, f"the mail is written in {language}"
 
 
 def _over_limit(case: CaseFacts, limits: ReplyLimits, recipient: str) -> NoReply | None:

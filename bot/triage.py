@@ -23,10 +23,11 @@ from bot.form_answers import (
     without_labels,
 )
 from bot.language import detect_language
+from bot.language_decisions import load_language_decisions
 from bot.loop_guard import auto_generated_reasons
 from bot.offer_check import OfferCheck, check_signed_offer, offer_files
 from bot.readability import counts_toward_items, read_attachments, settle
-from bot.reply_policy import verdict_reply
+from bot.reply_policy import verdict_reply, written_standard
 from bot.requirements import Requirement
 from bot.rules import Rules
 from bot.verdict import (
@@ -165,7 +166,13 @@ def judge(read: ReadMail, file: str, context: TriageContext) -> Verdict:
             if note.code in missing or note.code in to_check
         )
     )
-    reply = verdict_reply(mail.subject, language, bool(auto_reasons), missing)
+    answer_in, _ = written_standard(
+        language,
+        fields.organization_number,
+        mail.sender.email if mail.sender else None,
+        load_language_decisions(),
+    )
+    reply = verdict_reply(mail.subject, answer_in, bool(auto_reasons), missing)
 
     return Verdict(
         file=file,
@@ -412,7 +419,7 @@ def _present_items(read: ReadMail, fields: Fields, rules: Rules) -> PresentItems
 
 
 _NEGATION = re.compile(
-    r"\b(?:ikke|ikkje|ingen|uten|utan|not|no|without|none|never|aldri|heller ikke)\b",
+    r"\b(?:ikke|ikkje|ingen|uten|utan|not|without|none|never|aldri|heller ikke)\b",
     re.IGNORECASE,
 )
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n")

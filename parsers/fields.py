@@ -81,6 +81,7 @@ _BARE_CASE = re.compile(
 # ("Endringer prosjekt 22/4417", "SV: slettet 25/871"): people type it short, unlabelled.
 _SHORT_BARE_CASE = re.compile(r"(?<![\d/.,])(?P<year>\d{2})\s?/\s?(?P<seq>\d{3,5})(?![\d/.,])")
 _HEAD_LINES = 3
+_MIN_CASE_YEAR = 10
 TICKET_REFERENCE = re.compile(r"(?<![\w-])MB-?\s?(?P<number>\d{6})(?!\d)", re.IGNORECASE)
 
 
@@ -102,11 +103,22 @@ def _head(source: Source) -> str:
     return ""
 
 
+_NOT_A_CASE_BEFORE = re.compile(
+    r"(?:uke|veke|week|wk|side|sida|page|p|s|tabell|table|figur|figure|kap)\.?\s*$",
+    re.IGNORECASE,
+)
+
+
 def _short_bare_case(source: Source, own: set[str | None]) -> str | None:
-    for match in _SHORT_BARE_CASE.finditer(_head(source)):
+    head = _head(source)
+    for match in _SHORT_BARE_CASE.finditer(head):
         year, sequence = int(match["year"]), int(match["seq"])
-        if year <= 12 and 1900 <= sequence <= 2099:
-            continue  # "12/2024": a month and a year
+        if 1900 <= sequence <= 2099:
+            continue  # "12/2024", "uke 45/2024": a month or a week and a year
+        if not _MIN_CASE_YEAR <= year <= (date.today().year % 100) + 1:
+            continue  # SSB's case years: not "99/1234" or "side 3/120"
+        if _NOT_A_CASE_BEFORE.search(head[: match.start()]):
+            continue  # "side 14/120", "tabell 13/500"
         found = normalize_case_reference(match["year"], match["seq"])
         if found and found not in own:
             return found

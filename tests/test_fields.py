@@ -372,6 +372,9 @@ def test_organization_number_search_returns_only_valid_nine_digit_numbers(text: 
         ("SV: slettet 25/871", "", "25/00871"),
         ("Spørsmål", "Gjelder 23/1190\n\nHei, ...", "23/01190"),
         ("Rapport for 12/2024", "", None),  # a month and a year
+        ("Møte uke 45/2024", "", None),  # a week and a year
+        ("Se side 14/120 i vedlegget", "", None),
+        ("Endringer prosjekt nr 22/4417", "", "22/04417"),
         ("Spørsmål", "Hei,\nvi lurer på noe.\nTakk.\n\nReferanse nederst: 23/1190", None),
     ],
 )

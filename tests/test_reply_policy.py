@@ -7,6 +7,7 @@ import dataclasses
 from bot.cases import CaseFacts
 from bot.language_decisions import LanguageDecisions, load_language_decisions
 from bot.reply_policy import NoReply, ReplyLimits, ReplyPlan, plan, verdict_reply
+from bot.triage import TriageContext, triage
 from bot.verdict import Category, ItemNote, NoteReason, ReplyAction, Verdict
 from parsers.fields import Fields
 from parsers.mail import parse_mail
@@ -137,3 +138,34 @@ def test_the_reply_goes_to_from_never_to_reply_to() -> None:
     mail = parse_mail(raw)
     decided = plan(verdict(), mail, facts(verdict()), LIMITS)
     assert isinstance(decided, ReplyPlan) and decided.recipient == "kari.nordmann@bergen.kommune.no"
+
+
+def test_a_one_line_follow_up_is_answered_in_the_language_the_case_was_written_in() -> None:
+    short = parse_mail(make_mail("Her er DPIA-en.", subject="Re: Søknad"))
+    v = verdict(Category.OTHER, language="en")
+    decided = plan(v, short, facts(v, language="nb"), LIMITS)
+    assert isinstance(decided, ReplyPlan) and decided.language == "nb"
+    assert "short follow-up" in decided.language_reason
+    long_english = parse_mail(make_mail("Please find attached the DPIA. " * 4))
+    decided = plan(v, long_english, facts(v, language="nb"), LIMITS)
+    assert isinstance(decided, ReplyPlan) and decided.language == "en"
+
+
+def test_the_contract_line_and_the_sent_reply_agree_on_nynorsk_for_a_nynorsk_body(
+    context: TriageContext,
+) -> None:
+    raw = make_mail(
+        "Vedlagt er søknaden vår om tilgang til mikrodata, med skjema og variabellister.",
+        sender="Per Hansen <per.hansen@volda.kommune.no>",
+    )
+    v = triage(raw, "x", context)
+    assert v.language == "nb" and v.reply.language == "nn"
+    decided = plan(v, parse_mail(raw), facts(v), dataclasses.replace(
+        LIMITS, language_decisions=load_language_decisions()))  # fmt: skip
+    assert isinstance(decided, ReplyPlan) and decided.language == v.reply.language
+
+
+def test_a_strangers_receipt_names_no_case_reference_they_did_not_type() -> None:
+    v = verdict(Category.OTHER)
+    reply = planned(v, facts(v, sender_in_thread=False, case_reference="24/01872"))
+    assert reply.case_reference is None and reply.ticket_reference == "MB-000007"

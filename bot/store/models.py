@@ -95,6 +95,8 @@ class Mail(Base):
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     duplicate_of: Mapped[int | None] = mapped_column(index=True)
     """A second delivery of mail `duplicate_of` (same Message-ID or bytes): kept, not counted."""
+    stranger: Mapped[bool] = mapped_column(default=False)
+    """From a sender new to a case that had one: read by a person, it changes nothing."""
 
     ticket: Mapped[Ticket] = relationship(back_populates="mails")
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, func, or_, select
+from sqlalchemy import Engine, create_engine, event, func, or_, select, text
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from bot.cases import CaseFacts, CaseState, TicketStatus, next_case_state
@@ -35,6 +35,9 @@ from parsers.message import ParsedMail
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
 BOT_ACTOR = "mikrobot"
+FILING_LOCK = 0x6D696B726F626F74 >> 2
+"""The PostgreSQL advisory lock every filing transaction holds ("mikrobot", 62 bits): apart
+from the mailbox locks, which are hashes of mailbox names (`leader.py`)."""
 
 ReplyBuilder = Callable[[Verdict, ParsedMail, CaseFacts], EmailMessage | str]
 """(the mail's verdict, the mail, what its case knows now) → the reply, or why there is
@@ -140,6 +143,12 @@ class Store:
         """
         digest = self.raw_mail.put(raw)
         with self.session() as session, session.begin():
+            if self.engine.dialect.name == "postgresql":
+                # Workers file in parallel: two copies of one mail, or two mails of one case,
+                # must not both read "no such ticket yet". Triage ran before this; filing is
+                # a few short statements, so one filer at a time costs little. (SQLite's
+                # BEGIN IMMEDIATE already serialises.)
+                session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": FILING_LOCK})
             existing = session.scalar(select(Mail).where(Mail.source_key == source_key))
             if existing is not None:
                 return FiledMail(existing.ticket_id, existing.id, None, duplicate=True)
@@ -159,17 +168,7 @@ class Store:
             ticket = _thread_of(session, verdict, mail)
             previous = case_state_of(ticket) if ticket is not None else None
             sender = _column_text(mail.sender.email.lower() if mail.sender else None, 320)
-            earlier_senders = (
-                set(
-                    session.scalars(
-                        select(Mail.sender).where(
-                            Mail.ticket_id == ticket.id, Mail.duplicate_of.is_(None)
-                        )
-                    )
-                )
-                if ticket is not None
-                else set()
-            )
+            earlier_senders = applicants(session, ticket.id) if ticket is not None else set()
             stranger = bool(earlier_senders) and sender not in earlier_senders
             state = (
                 previous
@@ -203,6 +202,7 @@ class Store:
                 received_at=received_at,
                 verdict=verdict.to_json(),
                 error=_column_text(verdict.error, 10_000),
+                stranger=stranger,
             )
             session.add(row)
             session.flush()
@@ -232,6 +232,7 @@ class Store:
                 to_check=state.to_check,
                 notes=verdict.notes,
                 sender_in_thread=not stranger,
+                language=case_language(session, ticket.id, sender, row.id),
                 before_cutoff=not may_reply,
                 replies_to_sender_today=to_sender,
                 replies_this_hour=this_hour,
@@ -432,6 +433,43 @@ def _file_second_delivery(
     _event(session, ticket, "delivered_again", {"mail_id": row.id, "first_mail_id": original.id})
     ticket.updated_at = datetime.now(UTC)
     return FiledMail(ticket.id, row.id, None, reply_skipped="the same mail was delivered before")
+
+
+def applicants(
+    session: Session, ticket_id: int, before_mail_id: int | None = None
+) -> set[str | None]:
+    """The case's own senders: of its mails that are neither a second delivery nor a
+    stranger's (anybody can type a case reference, and writing twice makes nobody the
+    applicant)."""
+    query = select(Mail.sender).where(
+        Mail.ticket_id == ticket_id, Mail.duplicate_of.is_(None), Mail.stranger.is_(False)
+    )
+    if before_mail_id is not None:
+        query = query.where(Mail.id < before_mail_id)
+    return set(session.scalars(query))
+
+
+def case_language(
+    session: Session, ticket_id: int, sender: str | None, before_mail_id: int
+) -> str | None:
+    """The language of the sender's first person-written mail in the case: a later one-line
+    follow-up is too short for its own language to be told."""
+    rows = session.scalars(
+        select(Mail.verdict)
+        .where(
+            Mail.ticket_id == ticket_id,
+            Mail.sender == sender,
+            Mail.id < before_mail_id,
+            Mail.duplicate_of.is_(None),
+        )
+        .order_by(Mail.id)
+        .limit(20)
+    )
+    for data in rows:
+        verdict = Verdict.from_json(data)
+        if not verdict.auto_generated and verdict.error is None:
+            return verdict.language
+    return None
 
 
 def _reply_counts(session: Session, sender: str | None) -> tuple[int, int]:

@@ -116,3 +116,30 @@ def test_a_corrected_form_clears_the_identifying_variables_an_earlier_form_asked
     ticket, _, _ = store.ticket(first) or (None, [], [])
     assert second == first and ticket is not None and ticket.missing == []
     assert ticket.status == "ready"
+
+
+def test_a_stranger_who_writes_twice_does_not_become_the_applicant(
+    store: Store, context: TriageContext
+) -> None:
+    application = make_mail(
+        "Vedlagt er endringssøknad for sak 24/01872 med oppdatert prosjektbeskrivelse.",
+        subject="Endringssøknad 24/01872",
+        sender=KARI,
+    )
+    _, first, _ = file(store, context, application, "k1")
+    before, _, _ = store.ticket(first) or (None, [], [])
+    assert before is not None
+    for n in (1, 2):
+        stranger = make_mail(
+            f"Hei igjen ({n}). Organisasjon: Helt Annen Etat, org.nr 974760673.\nSak 24/01872",
+            subject="Sak 24/01872",
+            sender=OLA,
+            attachments=[SCRIPT],
+        )
+        _, joined, outbox_id = file(store, context, stranger, f"stranger-{n}")
+        assert joined == first
+        assert "trenger vi" not in reply_text(store, outbox_id, first)
+    after, mails, _ = store.ticket(first) or (None, [], [])
+    assert after is not None and after.fields == before.fields
+    assert after.missing == before.missing
+    assert [m.stranger for m in mails] == [False, True, True]
