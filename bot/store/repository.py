@@ -21,7 +21,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, func, or_, select, text
+from sqlalchemy import Engine, and_, create_engine, event, func, or_, select, text
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from bot.cases import CaseFacts, CaseState, TicketStatus, next_case_state
@@ -160,14 +160,14 @@ class Store:
                 rules = (*verdict.evidence.rules, SPOOFED_OWN_ADDRESS)
                 evidence = dataclasses.replace(verdict.evidence, rules=rules)
                 verdict = dataclasses.replace(verdict, evidence=evidence)
-            original = _earlier_delivery(session, mail.message_id, digest)
+            sender = _column_text(mail.sender.email.lower() if mail.sender else None, 320)
+            original = _earlier_delivery(session, mail.message_id, digest, sender)
             if original is not None:
                 return _file_second_delivery(
                     session, original, source_key, digest, mail, received_at, verdict
                 )
             ticket = _thread_of(session, verdict, mail)
             previous = case_state_of(ticket) if ticket is not None else None
-            sender = _column_text(mail.sender.email.lower() if mail.sender else None, 320)
             earlier_senders = applicants(session, ticket.id) if ticket is not None else set()
             stranger = bool(earlier_senders) and sender not in earlier_senders
             state = (
@@ -394,11 +394,19 @@ def case_state_of(ticket: Ticket) -> CaseState:
     )
 
 
-def _earlier_delivery(session: Session, message_id: str | None, digest: str) -> Mail | None:
-    """The first filing of this very mail: the same Message-ID, or the same bytes."""
+def _earlier_delivery(
+    session: Session, message_id: str | None, digest: str, sender: str | None
+) -> Mail | None:
+    """The first filing of this very mail: the same bytes, or the same Message-ID from the
+    same sender (a form tool that stamps one Message-ID on everybody's mail does not make
+    their mails one)."""
     condition = Mail.sha256 == digest
     if message_id:
-        condition = or_(condition, Mail.message_id == _column_text(message_id, 998))
+        same_id = and_(
+            Mail.message_id == _column_text(message_id, 998),
+            Mail.sender.is_(None) if sender is None else Mail.sender == sender,
+        )
+        condition = or_(condition, same_id)
     return session.scalar(
         select(Mail).where(condition, Mail.duplicate_of.is_(None)).order_by(Mail.id).limit(1)
     )

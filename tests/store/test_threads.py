@@ -143,3 +143,18 @@ def test_a_stranger_who_writes_twice_does_not_become_the_applicant(
     assert after is not None and after.fields == before.fields
     assert after.missing == before.missing
     assert [m.stranger for m in mails] == [False, True, True]
+
+
+def test_two_senders_mails_that_share_a_message_id_are_two_mails(
+    store: Store, context: TriageContext
+) -> None:
+    """Some form tools stamp one Message-ID on every mail they send."""
+    kari = make_mail(
+        "Her er søknaden vår.", sender=KARI, attachments=[FORM], message_id="<skjema@tool>"
+    )
+    ola = make_mail(
+        "Her er vår søknad.", sender=OLA, attachments=[FORM], message_id="<skjema@tool>"
+    )
+    _, first, _ = file(store, context, kari, "k1")
+    _, second, outbox_id = file(store, context, ola, "k2")
+    assert second != first and outbox_id is not None
