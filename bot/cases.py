@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.requirements import Requirement, missing_items
+from bot.requirements import Requirement, applicable, missing_items
 from bot.verdict import Category, ItemNote, Verdict
 
 
@@ -67,20 +67,10 @@ def next_case_state(
         for code in (previous.to_check if previous else ())
         if not _settled_by(code, verdict, requirements)
     }
-    to_check = {c for c in to_check if c in _required(category, conditions, requirements)}
+    to_check &= {r.code for r in applicable(category, conditions, requirements)}
     missing = tuple(c for c in missing if c not in to_check)
     status = case_status(category, missing, previous.status if previous else None)
     return CaseState(category, provided, conditions, missing, status, tuple(sorted(to_check)))
-
-
-def _required(
-    category: Category, conditions: frozenset[str], requirements: tuple[Requirement, ...]
-) -> set[str]:
-    return {
-        r.code
-        for r in requirements
-        if r.category is category and (r.when is None or r.when in conditions)
-    }
 
 
 def _settled_by(code: str, verdict: Verdict, requirements: tuple[Requirement, ...]) -> bool:

@@ -36,7 +36,7 @@ FALLBACK_SUBJECT: Final = {
     "nn": "Førespurnad til SSB mikrodata",
     "en": "Your message to SSB",
 }
-_REPLY_PREFIX = re.compile(
+REPLY_PREFIX = re.compile(
     r"^\s*(?:(?:re|sv|aw|vs|fw|fwd|vb)\s*(?:\[\d+\])?\s*:\s*)+", re.IGNORECASE
 )
 
@@ -134,7 +134,7 @@ def plan(
         action=action,
         template=template,
         language=language,
-        subject=_REPLY_PREFIX.sub("", verdict.reply.subject).strip() or FALLBACK_SUBJECT[language],
+        subject=REPLY_PREFIX.sub("", verdict.reply.subject).strip() or FALLBACK_SUBJECT[language],
         category=category,
         # A stranger typed a ticket or case number: the receipt names no more than they typed.
         case_reference=case.case_reference if case.sender_in_thread else None,
@@ -159,7 +159,7 @@ def verdict_reply(
     else:
         action = ReplyAction.ACKNOWLEDGE
     reply_language = language if language in REPLY_LANGUAGES else DEFAULT_LANGUAGE
-    base = _REPLY_PREFIX.sub("", subject).strip()
+    base = REPLY_PREFIX.sub("", subject).strip()
     return Reply(action, reply_language, f"Re: {base or FALLBACK_SUBJECT[reply_language]}")
 
 

@@ -14,7 +14,9 @@ from pathlib import Path
 from bot.verdict import Category
 
 DEFAULT_REQUIREMENTS_FILE = Path(__file__).parent / "data" / "requirements.toml"
-CONDITIONS = frozenset({"identifying_variables_requested"})
+IDENTIFYING = "identifying_variables_requested"
+"""The one condition: the mail asks for especially identifying variables."""
+CONDITIONS = frozenset({IDENTIFYING})
 
 
 @dataclass(frozen=True)
@@ -50,9 +52,18 @@ def missing_items(
     """Sorted codes the category requires that nothing in `present` satisfies."""
     missing = {
         r.code
-        for r in requirements
-        if r.category is category
-        and (r.when is None or r.when in conditions)
-        and not (r.satisfied_by & present)
+        for r in applicable(category, conditions, requirements)
+        if not (r.satisfied_by & present)
     }
     return tuple(sorted(missing))
+
+
+def applicable(
+    category: Category, conditions: frozenset[str], requirements: tuple[Requirement, ...]
+) -> tuple[Requirement, ...]:
+    """The requirements of `category` whose condition (if any) holds."""
+    return tuple(
+        r
+        for r in requirements
+        if r.category is category and (r.when is None or r.when in conditions)
+    )

@@ -27,8 +27,8 @@ from bot.language_decisions import load_language_decisions
 from bot.loop_guard import auto_generated_reasons
 from bot.offer_check import OfferCheck, check_signed_offer, offer_files
 from bot.readability import counts_toward_items, read_attachments, settle
-from bot.reply_policy import verdict_reply, written_standard
-from bot.requirements import Requirement
+from bot.reply_policy import REPLY_PREFIX, verdict_reply, written_standard
+from bot.requirements import IDENTIFYING, Requirement, missing_items
 from bot.rules import Rules
 from bot.verdict import (
     AttachmentKind,
@@ -102,7 +102,7 @@ def read_mail(raw: bytes, context: TriageContext) -> ReadMail:
         forwarded_text=mail.text.forwarded,
         attachment_text="\n".join(a.text[:2_000] for a in attachments),
         attachment_kinds=tuple(k.kind for k in kinds),
-        reply_subject=bool(_REPLY_PREFIX.match(mail.subject)),
+        reply_subject=bool(REPLY_PREFIX.match(mail.subject)),
     )
     return ReadMail(mail, attachments, kinds, inputs)
 
@@ -133,9 +133,9 @@ def judge(read: ReadMail, file: str, context: TriageContext) -> Verdict:
         classification = classify(read.inputs, context.rules, context.model)
     category = classification.category
 
-    items = _present_items(read, fields, context.rules)
-    present, conditions = items.present, items.conditions
     offer = check_offer(read)
+    items = _present_items(read, fields, context.rules, offer)
+    present, conditions = items.present, items.conditions
     if category is not Category.SIGNED_OFFER:  # an offer sent along with other mail says nothing
         offer = OfferCheck(offer.status, sources=offer.sources)
     settled = settle(
@@ -151,11 +151,9 @@ def judge(read: ReadMail, file: str, context: TriageContext) -> Verdict:
         context.requirements,
     )
     missing = settled.missing
-    unsure = {
-        code
-        for code in items.to_check
-        if code in _required(category, present | {"identifying_variables_requested"}, context)
-    }
+    unsure = set(items.to_check) & set(  # what a scanned form may ask for, were it asked
+        missing_items(category, present, conditions | {IDENTIFYING}, context.requirements)
+    )
     to_check = tuple(
         sorted(set(settled.to_check) | ((set(offer.to_check) | unsure) - set(missing)))
     )
@@ -283,7 +281,7 @@ def extract_fields_with_sources(
 
 def _echoes_a_subject(subject: str, rules: Rules) -> bool:
     """A reply's or an auto-reply's subject repeats the subject of the mail it answers."""
-    return bool(_REPLY_PREFIX.match(subject)) or subject.strip().lower().startswith(
+    return bool(REPLY_PREFIX.match(subject)) or subject.strip().lower().startswith(
         rules.auto_generated.subject_prefixes
     )
 
@@ -304,7 +302,7 @@ class PresentItems:
     """Items the bot cannot judge from what it read (a scanned form's answers)."""
 
 
-def _present_items(read: ReadMail, fields: Fields, rules: Rules) -> PresentItems:
+def _present_items(read: ReadMail, fields: Fields, rules: Rules, offer: OfferCheck) -> PresentItems:
     """What the mail provides (kinds, text signals, fields) and which conditions hold.
 
     A form is read as answers (`bot/form_answers.py`): its questions' words never ask for
@@ -315,7 +313,7 @@ def _present_items(read: ReadMail, fields: Fields, rules: Rules) -> PresentItems
         for a, k in zip(read.attachments, read.kinds, strict=True)
         if k.kind is not AttachmentKind.OTHER and counts_toward_items(a)  # opened: see readability
     }
-    present = check_offer(read).applied_to(present)  # an unsigned offer is no signed offer
+    present = offer.applied_to(present)  # an unsigned offer is no signed offer
     signals = rules.signals
     body = "\n".join((read.mail.text.new, read.mail.text.forwarded))
     answers = read_form_answers(
@@ -396,14 +394,14 @@ def _present_items(read: ReadMail, fields: Fields, rules: Rules) -> PresentItems
             asked_in.append(form_prose)
     conditions = set()
     if answers.requested or any(signals.identifying_variables.any(text) for text in asked_in):
-        conditions.add("identifying_variables_requested")
+        conditions.add(IDENTIFYING)
     notes = []
     claimed = answers.dpia_claimed_in  # the form (or the body) says the DPIA is attached
     if claimed and not present & {"dpia", "dpia_exemption", "text:dpia_exemption"}:
         file = None if claimed == MAIL_BODY else claimed
         notes.append(ItemNote("dpia", NoteReason.NOT_ATTACHED, file))
     kinds = {k.kind for k in read.kinds}
-    if "identifying_variables_requested" in conditions:
+    if IDENTIFYING in conditions:
         unsure.clear()  # asked for elsewhere (the body, a ticked list): that decides
     return PresentItems(
         frozenset(present),
@@ -449,15 +447,6 @@ def _is_a_typed_form(fields: Sequence[FormField]) -> bool:
     )
 
 
-def _required(category: Category, present: frozenset[str], context: TriageContext) -> set[str]:
-    """Codes `category` would require were the item's condition met, unless provided."""
-    return {
-        r.code
-        for r in context.requirements
-        if r.category is category and not (r.satisfied_by & present)
-    }
-
-
 def _quoted(text: str) -> str:
     text = " ".join(text.split())
     return f"'{text[:60]}…'" if len(text) > 60 else f"'{text}'"
@@ -477,11 +466,6 @@ def check_offer(read: ReadMail) -> OfferCheck:
         ),
         "\n".join((mail.subject, mail.text.new)),
     )
-
-
-_REPLY_PREFIX = re.compile(
-    r"^\s*(?:(?:re|sv|aw|vs|fw|fwd|vb)\s*(?:\[\d+\])?\s*:\s*)+", re.IGNORECASE
-)
 
 
 def triage_safely(raw: bytes, file: str, context: TriageContext) -> Verdict:

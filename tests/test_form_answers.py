@@ -9,7 +9,7 @@ import pytest
 
 from bot.form_answers import Answer, Question, answer_of, question_of
 from bot.rules import load_rules
-from bot.triage import TriageContext, _present_items, extract_fields, read_mail, triage
+from bot.triage import TriageContext, _present_items, check_offer, extract_fields, read_mail, triage
 from bot.verdict import ItemNote, NoteReason, Verdict
 from parsers.attachments import FormField
 from tests.conftest import make_mail
@@ -275,8 +275,12 @@ def test_a_mail_with_a_form_decides_the_cases_conditions(context: TriageContext)
     )
     without = read_mail(make_mail(BODY, attachments=[DPIA_DOC]), context)
     rules = context.rules
-    assert _present_items(with_form, extract_fields(with_form, rules), rules).decides_conditions
-    assert not _present_items(without, extract_fields(without, rules), rules).decides_conditions
+    assert _present_items(
+        with_form, extract_fields(with_form, rules), rules, check_offer(with_form)
+    ).decides_conditions
+    assert not _present_items(
+        without, extract_fields(without, rules), rules, check_offer(without)
+    ).decides_conditions
 
 
 def test_a_dpia_a_form_in_the_body_says_is_attached_is_noted_without_a_file(
