@@ -86,6 +86,24 @@ class ItemNote:
     filename: str | None = None
 
 
+class PersonalDataKind(StrEnum):
+    NATIONAL_ID_NUMBER = "national_id_number"
+    """A Norwegian fødselsnummer or D-number (`parsers/national_id.py`)."""
+
+
+@dataclass(frozen=True)
+class PersonalData:
+    """Personal data found in one place of the mail: the contract's `personal_data` entry.
+
+    Never the numbers themselves: only how many distinct ones, and where (`subject`,
+    `body` or `attachment:<filename>`), so nothing downstream can echo them.
+    """
+
+    kind: PersonalDataKind
+    where: str
+    count: int
+
+
 @dataclass(frozen=True)
 class Evidence:
     """Why the verdict is what it is, in words a caseworker can check."""
@@ -129,6 +147,9 @@ class Verdict:
     """Why particular items are missing or to check (see `NoteReason`)."""
     ticket_references: tuple[str, ...] = ()
     """The bot's own ticket references (`MB-000123`) the mail quotes: it joins that ticket."""
+    personal_data: tuple[PersonalData, ...] = ()
+    """National ID numbers found in the mail, by place: the mail is set apart and the
+    reply says such data must not come by e-mail (issue #11)."""
 
     def to_json(self) -> dict[str, Any]:
         """The contract's JSON object (plus `evidence`, and `error` when there is one)."""
@@ -153,7 +174,10 @@ class Verdict:
                 for a in self.attachments
             ],
             "missing": list(self.missing),
-            "personal_data": [],
+            "personal_data": [
+                {"kind": p.kind.value, "where": p.where, "count": p.count}
+                for p in self.personal_data
+            ],
             "reply": {
                 "action": self.reply.action.value,
                 "language": self.reply.language,
@@ -225,6 +249,10 @@ class Verdict:
             decides_conditions=bool(data.get("decides_conditions")),
             to_check=tuple(data.get("to_check") or ()),
             ticket_references=tuple(data.get("ticket_references") or ()),
+            personal_data=tuple(
+                PersonalData(PersonalDataKind(p["kind"]), str(p["where"]), int(p["count"]))
+                for p in data.get("personal_data") or ()
+            ),
             notes=tuple(
                 ItemNote(str(n["code"]), NoteReason(n["reason"]), n.get("filename"))
                 for n in data.get("notes") or ()

@@ -63,6 +63,8 @@ class Ticket(Base):
     conditions: Mapped[list[str]]
     to_check: Mapped[list[str]] = mapped_column(default=list)
     """Requirement codes the bot could not judge: for the caseworker, never asked for."""
+    personal_data: Mapped[bool] = mapped_column(default=False, index=True)
+    """A mail of this ticket held national ID numbers (flagged; the queue filters on it)."""
     assigned_to: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
@@ -97,6 +99,10 @@ class Mail(Base):
     """A second delivery of mail `duplicate_of` (same Message-ID or bytes): kept, not counted."""
     stranger: Mapped[bool] = mapped_column(default=False)
     """From a sender new to a case that had one: read by a person, it changes nothing."""
+    personal_data: Mapped[bool] = mapped_column(default=False, index=True)
+    """The mail held national ID numbers (its verdict's `personal_data` says where)."""
+    personal_data_deleted_at: Mapped[datetime | None]
+    """When its raw bytes and the attachments that held the numbers were deleted."""
 
     ticket: Mapped[Ticket] = relationship(back_populates="mails")
 

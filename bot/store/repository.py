@@ -203,7 +203,10 @@ class Store:
                 verdict=verdict.to_json(),
                 error=_column_text(verdict.error, 10_000),
                 stranger=stranger,
+                personal_data=bool(verdict.personal_data),
             )
+            if verdict.personal_data:
+                ticket.personal_data = True  # set apart, even when the sender is a stranger
             session.add(row)
             session.flush()
             _event(
