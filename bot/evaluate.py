@@ -44,6 +44,8 @@ class Label:
     split: str
     reply_action: str = ""
     """`none`, `acknowledge` or `request_missing`: the label's, or the contract's rule."""
+    personal_data: frozenset[tuple[str, int]] = frozenset()
+    """(where, count) of each `personal_data` entry; labels without the key hold none."""
 
 
 def contract_reply_action(auto_generated: bool, missing: tuple[str, ...]) -> str:
@@ -88,6 +90,9 @@ def _label(item: dict[str, Any], split: str, *, in_thread: bool) -> Label:
         split=item.get("split", split),
         reply_action=(None if in_thread else item.get("reply_action"))
         or contract_reply_action(bool(item["auto_generated"]), tuple(item["missing"])),
+        personal_data=frozenset(
+            (str(p["where"]), int(p["count"])) for p in item.get("personal_data") or ()
+        ),
     )
 
 
@@ -116,9 +121,20 @@ class Report:
     errors: list[str] = field(default_factory=list)
     confidences: list[tuple[float, bool]] = field(default_factory=list)
     """Per mail: the verdict's confidence, and whether its category was right."""
+    personal_data_mails: int = 0
+    """Mails whose label holds personal data."""
+    personal_data_found: int = 0
+    """Of those, how many the bot flagged at all (the mail is set apart)."""
+    personal_data_where_right: int = 0
+    """Of those, how many with exactly the label's places."""
+    personal_data_counts_right: int = 0
+    """Of those, how many with exactly the label's places and counts."""
+    personal_data_false_alarms: int = 0
+    """Mails without personal data that the bot flagged."""
 
     def add(self, label: Label, verdict: Verdict) -> None:
         self.mails += 1
+        self._add_personal_data(label, verdict)
         self.confusion[label.category][verdict.category.value] += 1
         self.confidences.append((verdict.confidence, verdict.category.value == label.category))
         if label.auto_generated:
@@ -149,6 +165,37 @@ class Report:
                 )
         else:
             self.errors.append(f"{label.file}: {verdict.category.value}, label {label.category}")
+
+    def _add_personal_data(self, label: Label, verdict: Verdict) -> None:
+        got = {(p.where, p.count) for p in verdict.personal_data}
+        if not label.personal_data:
+            if got:
+                self.personal_data_false_alarms += 1
+                self.errors.append(f"{label.file}: personal data {sorted(got)}, label none")
+            return
+        self.personal_data_mails += 1
+        self.personal_data_found += bool(got)
+        where_right = {w for w, _ in got} == {w for w, _ in label.personal_data}
+        self.personal_data_where_right += where_right
+        self.personal_data_counts_right += got == label.personal_data
+        if got != label.personal_data:
+            self.errors.append(
+                f"{label.file}: personal data {sorted(got)}, label {sorted(label.personal_data)}"
+            )
+
+    def personal_data_figures(self) -> dict[str, float | int]:
+        """Found, `where` and counts exactly right (of mails that hold personal data), and
+        false alarms (mails without any that the bot flagged)."""
+        total = self.personal_data_mails
+        clean = self.mails - total
+        return {
+            "mails": total,
+            "found": self.personal_data_found / total if total else 1.0,
+            "where_right": self.personal_data_where_right / total if total else 1.0,
+            "counts_right": self.personal_data_counts_right / total if total else 1.0,
+            "false_alarms": self.personal_data_false_alarms,
+            "false_alarm_rate": self.personal_data_false_alarms / clean if clean else 0.0,
+        }
 
     def per_category(self) -> dict[str, dict[str, float]]:
         result = {}
@@ -199,6 +246,7 @@ class Report:
             "complete_mails": self.complete_mails,
             "asked_while_present": dict(sorted(self.asked_while_present.items())),
             "calibration_error": self.calibration_error(),
+            "personal_data": self.personal_data_figures(),
             "reliability": [
                 {
                     "bin": [b.low, b.high],
@@ -244,6 +292,8 @@ class Report:
             "asked for while the mail had it: "
             + (", ".join(f"{c} {n}" for c, n in data["asked_while_present"].items()) or "none"),
             "",
+            *self._personal_data_lines(),
+            "",
             "field exactly right (mails whose label has the field):",
         ]
         for name in FIELD_NAMES:
@@ -256,6 +306,20 @@ class Report:
         if show_errors:
             lines += ["", f"first {show_errors} disagreements:", *self.errors[:show_errors]]
         return "\n".join(lines)
+
+    def _personal_data_lines(self) -> list[str]:
+        figures = self.personal_data_figures()
+        total = self.personal_data_mails
+        return [
+            f"personal data: {total} mail(s) hold some",
+            f"  found: {self.personal_data_found}/{total} = {figures['found']:.3f}",
+            f"  where exactly right: {self.personal_data_where_right}/{total} = "
+            f"{figures['where_right']:.3f}",
+            f"  counts exactly right: {self.personal_data_counts_right}/{total} = "
+            f"{figures['counts_right']:.3f}",
+            f"  false alarms: {self.personal_data_false_alarms}/{self.mails - total} mail(s) "
+            "without any",
+        ]
 
     def _calibration_lines(self) -> list[str]:
         lines = [

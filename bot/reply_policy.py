@@ -72,6 +72,9 @@ class ReplyPlan:
     references: tuple[str, ...] = ()
     language_reason: str = ""
     """Why this written standard: the mail's own, or the body's language decision."""
+    personal_data: tuple[str, ...] = ()
+    """Where the mail held national ID numbers (`subject`, `body`, `attachment:<name>`):
+    the reply says such data must not come by e-mail and has been set apart."""
 
 
 @dataclass(frozen=True)
@@ -144,6 +147,7 @@ def plan(
         parent_message_id=parent,
         references=tuple(mail.references),
         language_reason=language_reason,
+        personal_data=tuple(p.where for p in verdict.personal_data),
     )
 
 

@@ -6,6 +6,7 @@ The same bytes and the same rules and model always give the same verdict.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from collections.abc import Sequence
@@ -26,6 +27,7 @@ from bot.language import detect_language
 from bot.language_decisions import load_language_decisions
 from bot.loop_guard import auto_generated_reasons
 from bot.offer_check import OfferCheck, check_signed_offer, offer_files
+from bot.personal_data import set_apart
 from bot.readability import counts_toward_items, read_attachments, settle
 from bot.reply_policy import REPLY_PREFIX, verdict_reply, written_standard
 from bot.requirements import IDENTIFYING, Requirement, missing_items
@@ -37,6 +39,7 @@ from bot.verdict import (
     Evidence,
     ItemNote,
     NoteReason,
+    PersonalData,
     Verdict,
 )
 from parsers.attachments import AttachmentText, ExtractionLimits, FormField
@@ -58,7 +61,7 @@ from parsers.fields import (
 )
 from parsers.forms import read_text
 from parsers.mail import MailLimits, parse_mail
-from parsers.message import ParsedMail
+from parsers.message import ParsedMail, RawAttachment
 from parsers.text import strip_quote_prefixes
 
 log = logging.getLogger(__name__)
@@ -85,15 +88,22 @@ class ReadMail:
     attachments: tuple[AttachmentText, ...]
     kinds: tuple[KindJudgement, ...]
     inputs: ClassifierInput
+    personal_data: tuple[PersonalData, ...] = ()
 
 
 def read_mail(raw: bytes, context: TriageContext) -> ReadMail:
-    """Stages 1–3: parse, extract attachment text, judge each attachment's kind."""
+    """Stages 1–3: parse, extract attachment text (IDs masked, counted), set apart the
+    personal data in the subject and body, judge each attachment's kind."""
     mail = parse_mail(raw, context.mail_limits)
-    attachments = tuple(
-        read_attachment(a, context.extraction_limits)
-        for a in mail.attachments[: context.max_attachments]
+    mail, attachments = _with_zipped_files(
+        mail,
+        [
+            read_attachment(a, context.extraction_limits)
+            for a in mail.attachments[: context.max_attachments]
+        ],
+        context.max_attachments,
     )
+    mail, attachments, personal_data = set_apart(mail, attachments)
     mail_words = "\n".join((mail.subject, mail.text.new, mail.text.forwarded))
     kinds = tuple(judge_attachment(a, context.rules, mail_words) for a in attachments)
     inputs = ClassifierInput(
@@ -104,7 +114,31 @@ def read_mail(raw: bytes, context: TriageContext) -> ReadMail:
         attachment_kinds=tuple(k.kind for k in kinds),
         reply_subject=bool(REPLY_PREFIX.match(mail.subject)),
     )
-    return ReadMail(mail, attachments, kinds, inputs)
+    return ReadMail(mail, attachments, kinds, inputs, personal_data)
+
+
+def _with_zipped_files(
+    mail: ParsedMail, read: list[AttachmentText], limit: int
+) -> tuple[ParsedMail, tuple[AttachmentText, ...]]:
+    """The files inside a zip join the attachments right after it (a zip holding the form
+    and the variable list is an application with both), at most `limit` in all; the mail's
+    own list grows alike, so the two stay in step (a zipped file's bytes stay in the zip)."""
+    texts: list[AttachmentText] = []
+    raws: list[RawAttachment] = []
+    for raw, text in zip(mail.attachments, read, strict=False):
+        for item, source in (
+            (text, raw),
+            *(
+                (m, RawAttachment(m.filename, m.content_type, b"", origin="zip"))
+                for m in text.members
+            ),
+        ):
+            if len(texts) < limit:
+                texts.append(dataclasses.replace(item, members=()))
+                raws.append(source)
+    if not any(text.members for text in read):
+        return mail, tuple(texts)
+    return dataclasses.replace(mail, attachments=tuple(raws)), tuple(texts)
 
 
 def triage(raw: bytes, file: str, context: TriageContext) -> Verdict:
@@ -219,6 +253,7 @@ def judge(read: ReadMail, file: str, context: TriageContext) -> Verdict:
                 mail.text.quoted,
             )
         ),
+        personal_data=read.personal_data,
     )
 
 
@@ -477,15 +512,19 @@ def triage_safely(raw: bytes, file: str, context: TriageContext) -> Verdict:
 def triage_with_mail(raw: bytes, file: str, context: TriageContext) -> tuple[Verdict, ParsedMail]:
     """`triage_safely`, also handing back the parsed mail (the service files and answers
     it), so that no mail is parsed twice."""
-    mail: ParsedMail | None = None
+    read: ReadMail | None = None
     try:
         read = read_mail(raw, context)
-        mail = read.mail
-        return judge(read, file, context), mail
+        return judge(read, file, context), read.mail
     except Exception as error:
         log.exception("triage failed for %s", file)
         verdict = error_verdict(file, f"triage failed: {type(error).__name__}: {error}")
-        return verdict, mail if mail is not None else parse_mail(raw, context.mail_limits)
+        # Personal data is set apart even when triage fails: the mail is filed all the same.
+        if read is not None:
+            mail, found = read.mail, read.personal_data
+        else:
+            mail, _, found = set_apart(parse_mail(raw, context.mail_limits))
+        return dataclasses.replace(verdict, personal_data=found), mail
 
 
 def error_verdict(file: str, reason: str) -> Verdict:

@@ -41,8 +41,6 @@ NOISE_MAX_SHARE: Final = 0.25
 """A place with at least `NOISE_MIN_CANDIDATES` distinct 11-digit numbers, of which fewer
 than this share validate, holds numbers of another kind: the few that pass are chance."""
 
-_FIRST_WEIGHTS: Final = (3, 7, 6, 1, 8, 9, 4, 5, 2)
-_SECOND_WEIGHTS: Final = (5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
 _DAYS_IN_MONTH: Final = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 _SPACE = "[ \u00a0\u202f]"
 _ELEVEN = re.compile(
@@ -56,33 +54,44 @@ _DIGIT_BEFORE = re.compile(rf"\d{_SPACE}$")
 
 @dataclass(frozen=True)
 class Scan:
-    """One text scanned: its masked form and how many distinct IDs it held."""
+    """One text scanned: its masked form and the distinct IDs it held.
+
+    `found` lives only in memory, to count distinct numbers over several texts of one
+    place (a file's text and its form answers): it is never shown, logged or stored.
+    """
 
     masked: str
-    count: int
+    found: frozenset[str]
     candidates: int
     """Distinct 11-digit numbers seen (valid or not): what the chance rule weighs."""
+
+    @property
+    def count(self) -> int:
+        return len(self.found)
 
 
 def is_national_id(digits: str) -> bool:
     """Eleven digits forming a real date (D-number: day + 40) with both control digits right."""
     if len(digits) != 11 or not digits.isascii() or not digits.isdigit():
         return False
-    values = [ord(c) - 48 for c in digits]
-    day = values[0] * 10 + values[1]
+    v = digits.encode("ascii")  # bytes index to ints; written out: this runs per number
+    d0, d1, m0, m1, y0, y1, i0, i1, i2, k1, k2 = (x - 48 for x in v)
+    first = 11 - (3 * d0 + 7 * d1 + 6 * m0 + m1 + 8 * y0 + 9 * y1 + 4 * i0 + 5 * i1 + 2 * i2) % 11
+    if first % 11 != k1:  # 11 means 0; 10 matches no digit
+        return False
+    second = 11 - (
+        5 * d0 + 4 * d1 + 3 * m0 + 2 * m1 + 7 * y0 + 6 * y1 + 5 * i0 + 4 * i1 + 3 * i2 + 2 * k1
+    ) % 11
+    if second % 11 != k2:
+        return False
+    day = d0 * 10 + d1
     if day > 40:
         day -= 40  # a D-number
-    month = values[2] * 10 + values[3]
-    year = values[4] * 10 + values[5]
+    month = m0 * 10 + m1
     if not 1 <= month <= 12 or not 1 <= day <= _DAYS_IN_MONTH[month - 1]:
         return False
-    if month == 2 and day == 29 and year % 4:
-        return False  # (1900 is the one century year in range that is no leap year: let it be)
-    first = 11 - sum(w * v for w, v in zip(_FIRST_WEIGHTS, values, strict=False)) % 11
-    if first == 10 or first % 11 != values[9]:
-        return False
-    second = 11 - sum(w * v for w, v in zip(_SECOND_WEIGHTS, values, strict=False)) % 11
-    return second != 10 and second % 11 == values[10]
+    # 29 February needs a leap year (1900, the one century year in range that is none, passes)
+    return not (month == 2 and day == 29 and (y0 * 10 + y1) % 4)
 
 
 def masked(number: str) -> str:
@@ -99,20 +108,23 @@ def _not_an_id_before() -> re.Pattern[str]:
     return re.compile(rf"(?i)(?<!\w)(?:{alternatives})[^\n\d]{{0,24}}$")
 
 
-def scan(text: str, *, lost_leading_zero: bool = False) -> Scan:
+def scan(text: str, *, lost_leading_zero: bool = False, mask: bool = True) -> Scan:
     """Mask every national ID in `text` and count the distinct ones, in one pass.
 
     `lost_leading_zero`: the text comes from spreadsheet cells, where a ten-digit number
-    may be an ID whose first digit (0) Excel dropped.
+    may be an ID whose first digit (0) Excel dropped. `mask` False: only count (`masked`
+    is then the text as it was), for text that is read and dropped.
     """
     valid: set[str] = set()
     candidates: set[str] = set()
+    checked: dict[str, bool] = {}  # a register extract repeats its numbers: check each once
     excluded = _not_an_id_before()
 
     def visit(match: re.Match[str]) -> str:
         head, spaced, tail = match.group(1, 2, 3)
+        start = match.start()
         if spaced is not None:
-            if _DIGIT_BEFORE.search(text, max(0, match.start() - 2), match.start()):
+            if _DIGIT_BEFORE.search(text, max(0, start - 2), start):
                 return match.group(0)  # one group of a longer spaced number
             number = head + spaced
         elif len(tail) == 4:
@@ -120,18 +132,38 @@ def scan(text: str, *, lost_leading_zero: bool = False) -> Scan:
         else:
             number = head + tail
         candidates.add(number)
-        if not is_national_id(number):
+        is_id = checked.get(number)
+        if is_id is None:
+            is_id = checked[number] = is_national_id(number)
+        if not is_id:
             return match.group(0)
-        if excluded.search(text, max(0, match.start() - 48), match.start()) is None:
+        if number not in valid and not _after_a_word(text, start, excluded):
             valid.add(number)
         return match.group(0)[:-5] + MASK
 
     pattern = _TEN_OR_ELEVEN if lost_leading_zero else _ELEVEN
-    masked_text = pattern.sub(visit, text)
-    count = len(valid)
-    if len(candidates) >= NOISE_MIN_CANDIDATES and count < NOISE_MAX_SHARE * len(candidates):
-        count = 0
-    return Scan(masked_text, count, len(candidates))
+    if mask:
+        masked_text = pattern.sub(visit, text)
+    else:
+        masked_text = text
+        for match in pattern.finditer(text):
+            visit(match)
+    if len(candidates) >= NOISE_MIN_CANDIDATES and len(valid) < NOISE_MAX_SHARE * len(candidates):
+        valid.clear()
+    return Scan(masked_text, frozenset(valid), len(candidates))
+
+
+_CONTEXT_CHARS = 48
+
+
+def _after_a_word(text: str, start: int, words: re.Pattern[str]) -> bool:
+    """An account/KID word right before the number (letters and punctuation only between):
+    the common case, a number at a line's start or after a delimiter, costs a few steps."""
+    lowest = max(0, start - _CONTEXT_CHARS)
+    begin = start
+    while begin > lowest and not text[begin - 1].isdigit() and text[begin - 1] != "\n":
+        begin -= 1
+    return start - begin >= 3 and words.search(text, begin, start) is not None
 
 
 def mask_national_ids(text: str) -> str:

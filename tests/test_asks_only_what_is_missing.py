@@ -122,3 +122,42 @@ def test_a_reply_that_only_brings_the_missing_dpia_is_not_a_new_application(
         attachments=[DPIA_DOC],
     )
     assert triage(mail, "x", context).category is Category.OTHER
+
+
+def test_documents_sent_in_a_zip_count_like_attachments(context: TriageContext) -> None:
+    """A complete application whose form, variable list and DPIA come zipped is complete:
+    the bot reads the files inside a zip (one level, under the zip-bomb guard)."""
+    import email
+    import email.policy
+    import zipfile
+    from email.message import EmailMessage
+
+    from tests.conftest import REPO
+
+    original = email.message_from_bytes(
+        (REPO / "fixtures/mail/new_application/0002.eml").read_bytes(), policy=email.policy.default
+    )
+    assert isinstance(original, EmailMessage)
+    complete = triage(original.as_bytes(), "original.eml", context)
+    assert complete.category is Category.NEW_APPLICATION and complete.missing == ()
+    files = [(p.get_filename(), p.get_content()) for p in original.iter_attachments()]
+    assert len(files) >= 2
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in files:
+            archive.writestr(str(name), content if isinstance(content, bytes) else content.encode())
+    zipped = EmailMessage()
+    for header in ("From", "To", "Subject", "Date"):
+        zipped[header] = original[header]
+    zipped["Message-ID"] = "<zipped-0002@example.no>"
+    body = original.get_body(("plain", "html"))
+    assert body is not None
+    zipped.set_content(body.get_content())
+    zipped.add_attachment(
+        buffer.getvalue(), maintype="application", subtype="zip", filename="søknad.zip"
+    )
+    verdict = triage(zipped.as_bytes(), "zipped.eml", context)
+    assert verdict.category is Category.NEW_APPLICATION
+    assert verdict.missing == ()
+    assert verdict.attachments[0].filename == "søknad.zip"
+    assert {a.filename for a in verdict.attachments[1:]} == {str(n) for n, _ in files}

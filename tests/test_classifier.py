@@ -196,6 +196,19 @@ def test_hand_written_missing_items_are_exactly_right_in_90_percent_of_correct_v
     assert report.missing_right / report.missing_total >= 0.90, report.to_text(30)
 
 
+def test_the_test_split_holds_no_personal_data_and_none_is_found(
+    test_split_report: Report,
+) -> None:
+    assert test_split_report.personal_data_mails == 0
+    assert test_split_report.personal_data_false_alarms == 0, test_split_report.to_text(20)
+
+
+def test_hand_written_mail_without_personal_data_raises_no_alarm(
+    hand_written_report: Report,
+) -> None:
+    assert hand_written_report.personal_data_false_alarms == 0, hand_written_report.to_text(20)
+
+
 def test_the_confidence_on_the_unseen_test_split_is_calibrated_within_005(
     test_split_report: Report,
 ) -> None:

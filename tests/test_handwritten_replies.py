@@ -40,6 +40,11 @@ def test_complete_mails_are_seldom_asked_for_anything(report: tuple[str, Report]
     assert figures["missing_accuracy"] >= SETS[name][2], scored.to_text(30)
 
 
+def test_mail_without_personal_data_raises_no_alarm(report: tuple[str, Report]) -> None:
+    _, scored = report
+    assert scored.personal_data_false_alarms == 0, scored.to_text(20)
+
+
 def test_confidence_means_what_it_says_on_mail_nobody_tuned_on(report: tuple[str, Report]) -> None:
     _, scored = report
     assert scored.calibration_error() <= 0.05, scored.to_text(0)

@@ -33,6 +33,7 @@ from typing import Final
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 
 from bot.cases import CaseFacts
+from bot.personal_data import ATTACHMENT
 from bot.replies.headers import (
     clean_message_id,
     clean_subject,
@@ -176,6 +177,12 @@ def render_body(reply: ReplyPlan, *, templates: Templates) -> str:
         "case_reference": case_reference,
         "ticket_reference": reply.ticket_reference,
         "missing": missing,
+        "personal_data": bool(reply.personal_data),
+        "personal_data_files": [
+            where.removeprefix(ATTACHMENT)
+            for where in reply.personal_data
+            if where.startswith(ATTACHMENT)
+        ],
     }
     try:
         text = templates.environment.get_template(template_path(language, name)).render(variables)

@@ -97,6 +97,11 @@ class AttachmentText:
     checkboxes, DOCX content controls), in document order; empty when it has none."""
     acceptance: Acceptance | None = None
     """An offer's acceptance block, when the file has one (see `Acceptance`)."""
+    national_ids: tuple[tuple[str, int], ...] = ()
+    """(file name, distinct national ID numbers) when the file holds any; the text,
+    answers and rows above are already masked."""
+    members: tuple[AttachmentText, ...] = ()
+    """For a zip archive: the files inside it, each read like an attachment of its own."""
 
     @property
     def text_chars(self) -> int:

@@ -156,9 +156,10 @@ def _run(
 
 
 def extract(
-    filename: str, content_type: str, payload: bytes, limits: ExtractionLimits
+    filename: str, content_type: str, payload: bytes, limits: ExtractionLimits, depth: int = 0
 ) -> AttachmentText:
-    """The body of `extract_attachment` (which adds the last-resort guard)."""
+    """The body of `extract_attachment` (which adds the last-resort guard). `depth` 1: a
+    file inside a zip (a zip inside a zip is not opened)."""
     declared = declared_format(filename, content_type)
     if not payload:
         return AttachmentText(filename, content_type, declared, "", error="empty file (0 bytes)")
@@ -171,10 +172,62 @@ def extract(
         return AttachmentText(filename, content_type, fmt, "", error=error)
     if payload.startswith(_OLE2_MAGIC):
         return AttachmentText(filename, content_type, fmt, "", error=_ole2_error(payload))
+    from parsers.attachments.national_ids import set_apart
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return _run(fmt, filename, content_type, payload, limits)
+            if fmt == "other" and payload.startswith(_ZIP_MAGIC) and depth == 0:
+                return _read_zip(filename, content_type, payload, limits)
+            return set_apart(_run(fmt, filename, content_type, payload, limits), payload)
     except Exception as exc:  # a library failure we did not map: contain it, name it
         error = f"{_LABEL.get(fmt, fmt)} extraction failed: {describe_error(exc)}"
         return AttachmentText(filename, content_type, fmt, "", error=error)
+
+
+MAX_ZIP_FILES = 50
+"""Files read from one zip archive; the rest are named in the error."""
+
+
+def _read_zip(
+    filename: str, content_type: str, payload: bytes, limits: ExtractionLimits
+) -> AttachmentText:
+    """A plain zip archive: each file inside is read like an attachment of its own (one
+    level deep, under the zip-bomb guard; `members`), so documents and personal data sent
+    zipped are found too. The archive's own text stays empty: its files speak for it."""
+    from parsers.attachments.zipguard import zip_problem
+
+    problem = zip_problem(payload, limits, "zip archive")
+    if problem:
+        return AttachmentText(filename, content_type, "other", "", error=problem)
+    members: list[AttachmentText] = []
+    skipped: list[str] = []
+    with zipfile.ZipFile(io.BytesIO(payload)) as archive:
+        files = [m for m in archive.infolist() if not m.is_dir()]
+        for number, member in enumerate(files, start=1):
+            name = _member_name(member, number)
+            if number > MAX_ZIP_FILES or member.file_size > limits.max_bytes:
+                skipped.append(name)
+                continue
+            if member.flag_bits & 0x1:
+                skipped.append(f"{name} (encrypted)")
+                continue
+            data = archive.read(member)
+            members.append(extract(name, "application/octet-stream", data, limits, depth=1))
+    error = f"zip archive: not read: {', '.join(skipped[:5])}" if skipped else None
+    return AttachmentText(filename, content_type, "other", "", error=error, members=tuple(members))
+
+
+def _member_name(member: zipfile.ZipInfo, number: int) -> str:
+    """The file's own name (no folders). Zips without the UTF-8 flag were decoded as CP437
+    by `zipfile`; most such names are really UTF-8 (macOS, 7-Zip) or CP850 (Windows)."""
+    from parsers.mail import safe_filename
+
+    name = member.filename
+    if not member.flag_bits & 0x800:
+        raw = name.encode("cp437", "replace")
+        try:
+            name = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            name = raw.decode("cp850", "replace")
+    return safe_filename(name, number, "application/octet-stream")
