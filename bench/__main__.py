@@ -15,7 +15,16 @@ import traceback
 
 from bench.common import OUT, log, machine, quick
 
-ORDER = ["floors", "pipeline", "scaling", "big_mail", "latency", "workers", "backlog"]
+ORDER = [
+    "floors",
+    "pipeline",
+    "personal_data",
+    "scaling",
+    "big_mail",
+    "latency",
+    "workers",
+    "backlog",
+]
 
 
 def main(argv: list[str]) -> int:

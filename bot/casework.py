@@ -307,6 +307,11 @@ def resend_missing(store: Store, settings: Settings, ticket_id: int, user: str) 
         reply = _reply_to(store, detail.ticket, detail.mails, mail, Answerer(settings, manual=True))
     except (ReplyRenderError, ValueError) as error:
         raise CaseworkError(f"the reply cannot be composed: {error}") from error
+    except OSError as error:  # its bytes were deleted (personal data, or a purge)
+        raise CaseworkError(
+            "the mail this reply answers is deleted (its personal data was removed): "
+            "write to the applicant yourself"
+        ) from error
     if isinstance(reply, str):
         raise CaseworkError(reply)
     with store.session() as session, session.begin():

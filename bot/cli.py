@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ import click
 
 from bot.classify.model import TRAINING_EPOCHS
 from bot.context import load_triage_context
+from bot.logs import configure_logging
 from bot.settings import Settings
 from bot.triage import TriageContext, error_verdict, read_mail, triage_safely
 from bot.verdict import Category, Verdict
@@ -43,10 +43,9 @@ def triage_file(path: Path, context: TriageContext) -> Verdict:
 @click.option("-v", "--verbose", is_flag=True, help="Log debug detail to stderr.")
 def main(verbose: bool) -> None:
     """mikrobot: triage of SSB's microdata inbox."""
-    logging.basicConfig(
-        stream=sys.stderr,
-        level=logging.DEBUG if verbose else logging.WARNING,
-        format="ts=%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
+    configure_logging(
+        logging.DEBUG if verbose else logging.WARNING,
+        "ts=%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
     )
     # pdfminer logs a warning per damaged object; the attachment's `error` already says it.
     logging.getLogger("pdfminer").setLevel(logging.ERROR)
@@ -332,10 +331,13 @@ def _open_store() -> Any:
 @main.command()
 def status() -> None:
     """Queue, triage, replies and each mailbox's last good fetch (exit 1 if one is stale)."""
+    from datetime import timedelta
+
     from bot.metrics import format_status, read_status
 
     settings = Settings()
-    current = read_status(_open_store())
+    held_for = timedelta(hours=settings.personal_data_retention_hours)
+    current = read_status(_open_store(), personal_data_held_for=held_for)
     click.echo(format_status(current, stale_after=settings.stale_fetch_after))
     if not current.mailboxes or current.stale(settings.stale_fetch_after):
         raise SystemExit(1)
@@ -426,14 +428,21 @@ def reply_preview(ticket_id: int) -> None:
     help="Days since closing (default: the retention_days setting).",
 )
 def purge_command(dry_run: bool, older_than: int | None) -> None:
-    """Delete raw mail, attachments and texts of tickets closed longer than the retention."""
+    """Delete raw mail, attachments and texts of tickets closed longer than the retention,
+    and the personal data of mails held longer than personal_data_retention_hours."""
     from datetime import timedelta
 
+    from bot.store.personal_data import delete_due_personal_data
     from bot.store.purge import purge
 
-    days = older_than if older_than is not None else Settings().retention_days
-    report = purge(_open_store(), older_than=timedelta(days=days), dry_run=dry_run)
+    settings = Settings()
+    days = older_than if older_than is not None else settings.retention_days
+    store = _open_store()
+    report = purge(store, older_than=timedelta(days=days), dry_run=dry_run)
     click.echo(report.summary())
+    held_for = timedelta(hours=settings.personal_data_retention_hours)
+    deleted = delete_due_personal_data(store, held_for=held_for, dry_run=dry_run, sweep=True)
+    click.echo(deleted.summary(held_for))
 
 
 # --- the caseworkers' web pages (issue #5) ---------------------------------------------

@@ -15,12 +15,12 @@ import logging
 import os
 import socket
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from bot.settings import Settings
-from bot.sources import MailSource, SourceMail
-from bot.store import Store, queue
+from bot.sources import MailboxCopy, MailSource, SourceMail, category_folder
+from bot.store import Store, personal_data, queue
 from bot.store.leader import MailboxLock, mailbox_lock
 
 log = logging.getLogger(__name__)
@@ -122,9 +122,58 @@ class Fetcher:
             return 0
         done = queue.done_at_source(self.store, self.mailbox)
         for item in done:
-            self.source.mark_done(item.mail, item.category)
-            queue.mark_done_at_source(self.store, item.id)
+            placed = self.source.mark_done(item.mail, item.category)
+            queue.mark_done_at_source(self.store, item.id, placed)
         return len(done)
+
+    def delete_personal_data(self, now: datetime | None = None) -> int:
+        """The retention rule, then this mailbox's queued copies to delete (issue #11).
+
+        Each copy is tried once per call when due; a failure is recorded with its reason
+        and attempt and tried again after a back-off, a success is recorded as done. Only
+        the mailbox's fetcher does this, so one process deletes each copy. Returns how
+        many copies were deleted.
+        """
+        if self.cutoff is None:
+            return 0
+        held_for = timedelta(hours=self.settings.personal_data_retention_hours)
+        report = personal_data.delete_due_personal_data(self.store, held_for=held_for, now=now)
+        if report.mails:
+            log.info("personal data deleted from mail(s) %s (held over %s)",
+                     ",".join(map(str, report.mails)), held_for)  # fmt: skip
+        deleted = 0
+        for job in personal_data.mailbox_deletions_due(self.store, self.mailbox, now=now):
+            copy = self._copy_of(job)
+            where = f"{copy.folder}" + (f" UID {copy.uid}" if copy.uid is not None else "")
+            try:
+                found = self.source.delete_copy(copy)
+            except Exception as error:  # any failure: recorded, retried with back-off
+                log.warning("mail %s: deleting its copy in %s failed (attempt %d): %s",
+                            job.mail_id, where, job.attempts + 1, error)  # fmt: skip
+                personal_data.record_mailbox_deletion(
+                    self.store, job.id, where=where, error=f"{type(error).__name__}: {error}",
+                    now=now,
+                )  # fmt: skip
+                continue
+            personal_data.record_mailbox_deletion(
+                self.store, job.id, where=where, found=found, now=now
+            )
+            deleted += found
+        return deleted
+
+    def _copy_of(self, job: personal_data.MailboxDeletionJob) -> MailboxCopy:
+        """Where the mail is now: where it was moved, else (not moved yet) where it was
+        fetched; moved before 0007 recorded it: the category's folder, by Message-ID."""
+        if not job.moved:
+            folder, uidvalidity, uid = job.folder, job.uidvalidity, job.uid
+        elif job.moved_folder is not None:
+            folder, uidvalidity, uid = job.moved_folder, job.moved_uidvalidity, job.moved_uid
+        elif self.settings.done_action == "flag":
+            folder, uidvalidity, uid = job.folder, job.uidvalidity, job.uid
+        else:
+            folder = category_folder(self.settings.folder_template, job.category or "other")
+            uidvalidity, uid = None, None
+        return MailboxCopy(job.source_key, folder, uidvalidity, uid, job.message_id, job.size)
 
     def _may_reply(self, mail: SourceMail) -> bool:
         """INTERNALDATE has whole seconds: a mail of the cut-off's own second is new."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -21,6 +21,9 @@ from sqlalchemy import func, select
 from bot.store import Store
 from bot.store.models import InboundMail, InboundState, Mail, MailboxState, OutboxMessage, as_utc
 from bot.store.models import utc_now as now_utc
+from bot.store.personal_data import waiting_for_deletion
+
+DEFAULT_PERSONAL_DATA_HELD_FOR = timedelta(hours=72)
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,14 @@ class Status:
     """Outbox rows by status: pending, sent, failed."""
     replies_confirmed: int
     mailboxes: tuple[MailboxHealth, ...]
+    personal_data_mails: int = 0
+    """Mails filed with national ID numbers in them (issue #11)."""
+    personal_data_waiting: int = 0
+    """Of those, the mails whose personal data is still held (not deleted yet)."""
+    personal_data_oldest_due: datetime | None = None
+    """When the retention rule deletes the oldest of them."""
+    mailbox_deletions_pending: int = 0
+    """Copies in the mailbox still to delete (queued, or failed and retried)."""
 
     def stale(self, after: float) -> list[MailboxHealth]:
         """Mailboxes whose last good fetch is older than `after` seconds (or never happened)."""
@@ -55,9 +66,18 @@ def _age(moment: datetime | None, now: datetime) -> float | None:
     return None if moment is None else max(0.0, (now - as_utc(moment)).total_seconds())
 
 
-def read_status(store: Store, now: datetime | None = None) -> Status:
+def read_status(
+    store: Store,
+    now: datetime | None = None,
+    *,
+    personal_data_held_for: timedelta = DEFAULT_PERSONAL_DATA_HELD_FOR,
+) -> Status:
     now = now or now_utc()
+    waiting = waiting_for_deletion(store, held_for=personal_data_held_for)
     with store.session() as session:
+        personal_data_mails = (
+            session.scalar(select(func.count(Mail.id)).where(Mail.personal_data.is_(True))) or 0
+        )
         fetched = session.scalar(select(func.count(InboundMail.id))) or 0
         queued, oldest = session.execute(
             select(func.count(InboundMail.id), func.min(InboundMail.fetched_at)).where(
@@ -104,6 +124,10 @@ def read_status(store: Store, now: datetime | None = None) -> Status:
         replies={str(k): int(v) for k, v in replies.items()},
         replies_confirmed=int(confirmed),
         mailboxes=mailboxes,
+        personal_data_mails=int(personal_data_mails),
+        personal_data_waiting=waiting.mails,
+        personal_data_oldest_due=waiting.oldest_due,
+        mailbox_deletions_pending=waiting.mailbox_copies,
     )
 
 
@@ -139,6 +163,11 @@ class StoreCollector(Collector):
             "mikrobot_replies_confirmed",
             "Replies whose copy came back through the inbox.",
             status.replies_confirmed,
+        )
+        yield CounterMetricFamily(
+            "mikrobot_personal_data_mails",
+            "Mails filed with national ID numbers in them (set apart, deleted on time).",
+            status.personal_data_mails,
         )
         yield GaugeMetricFamily(
             "mikrobot_replies_pending",
@@ -185,6 +214,13 @@ def format_status(status: Status, *, stale_after: float) -> str:
         f"pending {status.replies.get('pending', 0)}, failed {status.replies.get('failed', 0)}, "
         f"confirmed by copy {status.replies_confirmed}",
     ]
+    due = status.personal_data_oldest_due
+    lines.append(
+        f"personal data      {status.personal_data_mails} mail(s) filed with it, "
+        f"{status.personal_data_waiting} waiting for deletion"
+        + (f" (oldest due {due.isoformat(timespec='seconds')})" if due else "")
+        + f", mailbox copies to delete {status.mailbox_deletions_pending}"
+    )
     stale = {m.mailbox for m in status.stale(stale_after)}
     for mailbox in status.mailboxes:
         age = "never" if mailbox.fetch_age is None else f"{mailbox.fetch_age:.0f} s ago"

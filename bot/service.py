@@ -26,6 +26,7 @@ from types import FrameType
 from typing import Protocol
 
 from bot.fetcher import Fetcher, process_name
+from bot.logs import configure_logging
 from bot.replies.senders import Sender
 from bot.settings import Settings
 from bot.sources import MailSource
@@ -145,6 +146,7 @@ class Service:
         if self.worker.work_waiting():
             self.worker.deliver_replies()
         self.fetcher.move_filed()
+        self.fetcher.delete_personal_data()  # held too long, or asked for (issue #11)
         return taken
 
     def deliver_replies(self) -> None:
@@ -219,6 +221,7 @@ class WorkerPool:
             standing_by = False
             taken = self.fetcher.fetch_waiting()
             moved = self.fetcher.move_filed()
+            self.fetcher.delete_personal_data()  # held too long, or asked for (issue #11)
             if taken or moved:
                 continue
             busy = queue.queue_depth(self.store) > 0
@@ -238,7 +241,7 @@ def run_worker_process(
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s worker-{index} %(message)s")
+    configure_logging(logging.INFO, f"%(asctime)s worker-{index} %(message)s")
 
     def stopping() -> bool:
         return stop.is_set() or os.getppid() != parent  # an orphan stops after its mail

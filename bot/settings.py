@@ -135,6 +135,12 @@ class Settings(BaseSettings):
     storage limitation says the bot's copy must go; a year leaves room for a late change
     request or a question about the decision. What happened (category, dates, status,
     history) is kept without the personal details."""
+    personal_data_retention_hours: int = Field(default=72, ge=1)
+    """How long a mail that held national ID numbers is kept, open ticket or not (issue #11).
+
+    Such data must not come by e-mail; the caseworker gets three days to read the mail and
+    ask for the data through the secure file-transfer area. Then the running service (and
+    `mikrobot purge`) deletes its raw bytes, its texts and its copy in the mailbox."""
     delivery_copy: bool = True
     """Also address each SMTP reply to `from_address`, the watched inbox, with no header
     naming it. The relay's copy comes back through the inbox and proves the reply was

@@ -79,9 +79,11 @@ def is_national_id(digits: str) -> bool:
     first = 11 - (3 * d0 + 7 * d1 + 6 * m0 + m1 + 8 * y0 + 9 * y1 + 4 * i0 + 5 * i1 + 2 * i2) % 11
     if first % 11 != k1:  # 11 means 0; 10 matches no digit
         return False
-    second = 11 - (
-        5 * d0 + 4 * d1 + 3 * m0 + 2 * m1 + 7 * y0 + 6 * y1 + 5 * i0 + 4 * i1 + 3 * i2 + 2 * k1
-    ) % 11
+    second = (
+        11
+        - (5 * d0 + 4 * d1 + 3 * m0 + 2 * m1 + 7 * y0 + 6 * y1 + 5 * i0 + 4 * i1 + 3 * i2 + 2 * k1)
+        % 11
+    )
     if second % 11 != k2:
         return False
     day = d0 * 10 + d1

@@ -358,6 +358,19 @@ BODIES = {
 }
 
 
+def reply_text(verdict: Verdict, raw: bytes) -> str:
+    reply = render_reply(
+        verdict,
+        parse_mail(raw),
+        ticket_reference="MB-000001",
+        from_address="mikrodata@ssb.no",
+        message_id_domain="ssb.no",
+        now=NOW,
+    )
+    assert reply is not None
+    return str(reply.get_content())
+
+
 @pytest.mark.parametrize("language", ["nb", "nn", "en"])
 def test_the_reply_says_in_the_senders_language_that_such_data_must_not_come_by_mail(
     rules_only_context: TriageContext, language: str
@@ -370,16 +383,7 @@ def test_the_reply_says_in_the_senders_language_that_such_data_must_not_come_by_
     verdict = verdict_of(raw, rules_only_context)
     assert verdict.language == language
     assert places(verdict) == {"attachment:utvalg.csv": 2}
-    reply = render_reply(
-        verdict,
-        parse_mail(raw),
-        ticket_reference="MB-000001",
-        from_address="mikrodata@ssb.no",
-        message_id_domain="ssb.no",
-        now=NOW,
-    )
-    assert reply is not None
-    text = reply.get_content()
+    text = reply_text(verdict, raw)
     assert NOTICES[language] in text
     assert "utvalg.csv" in text  # the attachment that was set apart is named
     assert verdict.reply.action.value in ("acknowledge", "request_missing")  # its usual job
@@ -389,13 +393,4 @@ def test_a_mail_without_personal_data_gets_no_notice(rules_only_context: TriageC
     raw = make_mail(BODIES["nb"], subject=SUBJECTS["nb"])
     verdict = verdict_of(raw, rules_only_context)
     assert verdict.personal_data == ()
-    reply = render_reply(
-        verdict,
-        parse_mail(raw),
-        ticket_reference="MB-000001",
-        from_address="mikrodata@ssb.no",
-        message_id_domain="ssb.no",
-        now=NOW,
-    )
-    assert reply is not None
-    assert NOTICES["nb"] not in reply.get_content()
+    assert NOTICES["nb"] not in reply_text(verdict, raw)

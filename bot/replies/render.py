@@ -61,7 +61,7 @@ TEMPLATE_LANGUAGES: Final = REPLY_LANGUAGES
 """Languages with a full set of templates."""
 TEMPLATE_NAMES: Final = ("acknowledge", "request_missing", "receipt")
 """The closed set of reply templates, each at `reply/<language>/<name>.txt.j2`."""
-PARTIAL_NAMES: Final = ("_reference", "_signature")
+PARTIAL_NAMES: Final = ("_reference", "_signature", "_personal_data")
 """Pieces the templates include, one per language."""
 MISSING_ITEMS_FILE: Final = "missing_items.toml"
 REASONS_FILE: Final = "reasons.toml"

@@ -50,6 +50,32 @@ class SourceMail:
 
 
 @dataclass(frozen=True)
+class Placement:
+    """Where `mark_done` left a mail: the folder (`/` between levels; the inbox folder in
+    flag mode) and, on IMAP, its UIDVALIDITY and UID there (None when the server did not
+    say: COPYUID needs UIDPLUS). Recorded so its copy can be deleted later (issue #11)."""
+
+    folder: str
+    uidvalidity: int | None = None
+    uid: int | None = None
+
+
+@dataclass(frozen=True)
+class MailboxCopy:
+    """A mail's copy in the mailbox to delete: where it is, as far as the store knows."""
+
+    key: str
+    """The source key it was fetched under (it names the Maildir file's key)."""
+    folder: str
+    """The folder it is in now (`/` between levels): where it was moved, or still the inbox."""
+    uidvalidity: int | None
+    uid: int | None
+    """IMAP: its UID in `folder` (None: looked up by Message-ID and size)."""
+    message_id: str | None
+    size: int | None
+
+
+@dataclass(frozen=True)
 class Backoff:
     """How IMAP reconnects are paced: `initial` seconds, doubling up to `cap` between tries."""
 
@@ -108,11 +134,21 @@ class MailSource(Protocol):
         """
         ...
 
-    def mark_done(self, mail: SourceMail, category: str) -> None:
+    def mark_done(self, mail: SourceMail, category: str) -> Placement | None:
         """Move the mail to its category folder or flag it (as configured); never delete it.
 
         Called only after the mail's ticket is committed, which is why it must be idempotent:
         a retry after a crash may find the mail already moved, and that is not an error.
+        Returns where the mail is now, or None when it was not there to move.
+        """
+        ...
+
+    def delete_copy(self, copy: MailboxCopy) -> bool:
+        """Delete this one mail from the mailbox for good (its personal data, issue #11).
+
+        IMAP: flag it `\\Deleted` and UID EXPUNGE that UID only (never a plain EXPUNGE,
+        which would remove other people's deleted mail). False when it is not there (any
+        more); raises when it could not be deleted, so the caller tries again later.
         """
         ...
 
@@ -201,6 +237,8 @@ __all__ = [
     "Backoff",
     "DoneAction",
     "MailSource",
+    "MailboxCopy",
+    "Placement",
     "SourceAuthError",
     "SourceError",
     "SourceMail",

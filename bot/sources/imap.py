@@ -4,7 +4,9 @@ Its single job is the `MailSource` contract in IMAP terms; keeping the connectio
 is `imap_connection.py`'s. What waits is what is still in the folder (or, in flag mode,
 what lacks the `$MikrobotDone` keyword), fetched with `BODY.PEEK[]` so nothing is marked
 read by looking. Done mail is moved with MOVE (RFC 6851), or COPY + `\\Deleted` + UID
-EXPUNGE of that one UID (UIDPLUS) where MOVE is missing; nothing else is ever expunged.
+EXPUNGE of that one UID (UIDPLUS) where MOVE is missing; where it went (COPYUID) is
+returned for the store. The only other expunge is `delete_copy`: one UID, when a mail's
+personal data is deleted (issue #11).
 Waiting uses IDLE (RFC 2177) in one-second slices, so `stop()` is honoured within about a
 second, re-issued every 25 minutes; without IDLE it polls every `poll_interval`.
 """
@@ -23,6 +25,9 @@ from bot.sources import (
     Backoff,
     DoneAction,
     KnownKeys,
+    MailboxCopy,
+    Placement,
+    SourceError,
     SourceMail,
     SourceStoppedError,
     category_folder,
@@ -77,12 +82,17 @@ class ImapSource:
             return []
         return self._session.run(lambda client: self._fetch(client, limit, known), "fetching mail")
 
-    def mark_done(self, mail: SourceMail, category: str) -> None:
+    def mark_done(self, mail: SourceMail, category: str) -> Placement | None:
         uid, uidvalidity = self._own(mail)
         target = category_folder(self._folder_template, category)
-        self._session.run(
+        return self._session.run(
             lambda client: self._mark(client, mail.key, uid, uidvalidity, target), "marking done"
         )
+
+    def delete_copy(self, copy: MailboxCopy) -> bool:
+        """`\\Deleted` and UID EXPUNGE of the copy's UID in its folder (found by Message-ID
+        and size when the UID is not known); the inbox folder is selected again after."""
+        return self._session.run(lambda client: self._delete_copy(client, copy), "deleting mail")
 
     def wait_for_mail(self, timeout: float) -> bool:
         """IDLE (or poll) until mail above the high-water mark arrives; True after a reconnect.
@@ -170,33 +180,39 @@ class ImapSource:
         uidvalidity, uid = self._high_water
         return uid if uidvalidity == self._session.uidvalidity else 0
 
-    def _mark(self, client: Any, key: str, uid: int, uidvalidity: int, target: str) -> None:
+    def _mark(
+        self, client: Any, key: str, uid: int, uidvalidity: int, target: str
+    ) -> Placement | None:
         if uidvalidity != self._session.uidvalidity:
             log.warning("%s: UIDVALIDITY changed; left in place, it returns under a new key", key)
-            return
+            return None
         if not client.search(["UID", str(uid), "UNDELETED"]):
             log.debug("%s is no longer in the folder; nothing to do", key)
-            return
+            return None
         if self._done_action == "flag":
             client.add_flags([uid], [SEEN, DONE_KEYWORD], silent=True)
-            return
+            return Placement(self._endpoint.folder, uidvalidity, uid)
         folder = self._ensure_folder(client, target)
         try:
-            self._move(client, uid, folder)
+            copied = self._move(client, uid, folder)
         except IMAPClientAbortError:
             raise
         except IMAPClientError as error:
             if "TRYCREATE" not in str(error):
                 raise
             self._folders.discard(folder)  # deleted behind our back: create it again
-            self._move(client, uid, self._ensure_folder(client, target))
+            copied = self._move(client, uid, self._ensure_folder(client, target))
+        return Placement(target, *(copied or (None, None)))
 
-    def _move(self, client: Any, uid: int, folder: str) -> None:
+    def _move(self, client: Any, uid: int, folder: str) -> tuple[int, int] | None:
+        """Move one UID; returns (UIDVALIDITY, UID) in `folder` from COPYUID, when sent."""
         capabilities = self._session.capabilities
+        _copyuid(client)  # forget any earlier one
         if "MOVE" in capabilities:
-            client.move([uid], folder)
-            return
+            client.move([uid], folder)  # RFC 6851: COPYUID comes in an untagged OK
+            return _copyuid(client)
         client.copy([uid], folder)
+        copied = _copyuid(client)  # imaplib keeps it only when the server sent it untagged
         client.add_flags([uid], [DELETED], silent=True)
         if "UIDPLUS" in capabilities:
             client.uid_expunge([uid])
@@ -208,6 +224,51 @@ class ImapSource:
                 self._endpoint,
                 self._endpoint.folder,
             )
+        return copied
+
+    def _delete_copy(self, client: Any, copy: MailboxCopy) -> bool:
+        if "UIDPLUS" not in self._session.capabilities:
+            raise SourceError(
+                f"IMAP {self._endpoint} lacks UIDPLUS: one mail cannot be expunged alone "
+                "(a plain EXPUNGE would also remove other people's deleted mail)"
+            )
+        inbox = self._session.folder_on_server(self._endpoint.folder)
+        name = self._session.folder_on_server(copy.folder)
+        if name == inbox:
+            return self._expunge_copy(client, copy, self._session.uidvalidity)
+        if not client.folder_exists(name):
+            return False
+        selected = client.select_folder(name)
+        try:
+            return self._expunge_copy(client, copy, int(selected[b"UIDVALIDITY"]))
+        finally:
+            client.select_folder(inbox)
+
+    def _expunge_copy(self, client: Any, copy: MailboxCopy, uidvalidity: int | None) -> bool:
+        """In the selected folder: the copy's UID, or the one mail with its Message-ID and
+        size; flagged `\\Deleted` and expunged by UID. False when there is none."""
+        if copy.uid is not None and copy.uidvalidity == uidvalidity:
+            uids = [int(u) for u in client.search(["UID", str(copy.uid)])]
+        elif copy.message_id:
+            found = [int(u) for u in client.search(["HEADER", "Message-ID", copy.message_id])]
+            sizes = client.fetch(found, ["RFC822.SIZE"]) if found else {}
+            uids = [
+                u
+                for u in found
+                if copy.size is None or sizes.get(u, {}).get(b"RFC822.SIZE") == copy.size
+            ]
+            if copy.size is None and len(uids) > 1:
+                raise SourceError(f"{copy.key}: {len(uids)} mails with its Message-ID in "
+                                  f"{copy.folder}; none deleted")  # fmt: skip
+        else:
+            uids = []
+        if not uids:
+            return False
+        client.add_flags(uids, [DELETED], silent=True)
+        client.uid_expunge(uids)
+        if client.search(["UID", ",".join(map(str, uids))]):
+            raise SourceError(f"{copy.key}: still in {copy.folder} after UID EXPUNGE")
+        return True
 
     def _ensure_folder(self, client: Any, folder: str) -> str:
         """The category folder's name on the server, created (and subscribed) when missing."""
@@ -281,6 +342,19 @@ class ImapSource:
         ):
             raise ValueError(f"{mail.key} did not come from {self._endpoint}")
         return mail.uid, mail.uidvalidity
+
+
+def _copyuid(client: Any) -> tuple[int, int] | None:
+    """(UIDVALIDITY, UID) of the one message a MOVE or COPY just made (RFC 4315 COPYUID),
+    taken out of imaplib's untagged responses; None when the server sent none."""
+    responses = getattr(getattr(client, "_imap", None), "untagged_responses", None)
+    if not isinstance(responses, dict):
+        return None
+    for data in reversed(responses.pop("COPYUID", None) or []):
+        parts = (data.decode("ascii", "replace") if isinstance(data, bytes) else str(data)).split()
+        if len(parts) >= 3 and parts[0].isdigit() and parts[2].isdigit():
+            return int(parts[0]), int(parts[2])
+    return None
 
 
 def _is(response: Any, word: bytes, position: int) -> bool:

@@ -4,7 +4,8 @@ Its single job is the `MailSource` contract over a Maildir on disk. The inbox is
 Maildir's `new/` and `cur/`; category folders are Maildir++ subfolders made with the
 stdlib's `mailbox.Maildir.add_folder` (`Triaged/new_application` becomes
 `.Triaged.new_application`), so Dovecot or any Maildir++ reader shows them as folders.
-Files are only ever renamed, never deleted or rewritten.
+Files are only ever renamed, never rewritten, and deleted only by `delete_copy`: one
+mail's file, when a caseworker or the retention rule deletes its personal data.
 
 `done_action="flag"` renames the file into `cur/` with the Maildir `S` (seen) flag and
 later fetches skip files that carry it. Maildir has no portable custom keywords, so a
@@ -22,7 +23,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.sources import DoneAction, KnownKeys, SourceError, SourceMail, category_folder
+from bot.sources import (
+    DoneAction,
+    KnownKeys,
+    MailboxCopy,
+    Placement,
+    SourceError,
+    SourceMail,
+    category_folder,
+)
 from bot.sources.stopping import StopFlag
 
 log = logging.getLogger(__name__)
@@ -101,16 +110,17 @@ class MaildirSource:
     def _source_key(self, maildir_key: str) -> str:
         return f"maildir:{self._path}:{maildir_key}"
 
-    def mark_done(self, mail: SourceMail, category: str) -> None:
+    def mark_done(self, mail: SourceMail, category: str) -> Placement | None:
         key = self._maildir_key(mail)
-        folder_name = category_folder(self._folder_template, category).replace("/", ".")
+        destination = category_folder(self._folder_template, category)
+        folder_name = destination.replace("/", ".")
         entry = next((e for e in self._scan() if e.key == key), None)
         if entry is None:
             log.debug("%s is no longer in the inbox; nothing to do", mail.key)
-            return
+            return None
         if self._done_action == "flag":
             self._flag(entry)
-            return
+            return Placement(INBOX)
         self._maildir.add_folder(folder_name)  # Maildir++: `.Triaged.x`, made on first use
         folder = self._path / f".{folder_name}"
         target = folder / entry.subdir / entry.path.name
@@ -118,6 +128,30 @@ class MaildirSource:
             raise SourceError(f"{target} exists already; {entry.path} left in place")
         os.rename(entry.path, target)
         log.debug("moved %s to %s", mail.key, folder)
+        return Placement(destination)
+
+    def delete_copy(self, copy: MailboxCopy) -> bool:
+        """Unlink the mail's file (found by its Maildir key: flags may have renamed it) in
+        `copy.folder`, and sync the directory so the deletion survives a crash."""
+        key = self._maildir_key_of(copy.key)
+        folder = self._folder_path(copy.folder)
+        if not folder.is_dir():
+            return False
+        found = False
+        for entry in self._scan(folder):
+            if entry.key == key:
+                entry.path.unlink(missing_ok=True)
+                _sync_directory(entry.path.parent)
+                found = True
+        return found
+
+    def _folder_path(self, folder: str) -> Path:
+        if folder == INBOX:
+            return self._path
+        name = folder.strip("/").replace("/", ".")
+        if not name or name.startswith(".") or ".." in name or os.sep in name:
+            raise SourceError(f"{folder!r} is not a folder of {self._path}")
+        return self._path / f".{name}"
 
     def wait_for_mail(self, timeout: float) -> bool:
         """Polls `new/` and `cur/` every `poll_interval` for keys not handed out yet."""
@@ -137,11 +171,11 @@ class MaildirSource:
         self._stop.set()
         self._maildir.close()
 
-    def _scan(self) -> list[_Entry]:
+    def _scan(self, folder: Path | None = None) -> list[_Entry]:
         colon = self._maildir.colon
         entries: list[_Entry] = []
         for subdir in ("new", "cur"):
-            with os.scandir(self._path / subdir) as found:
+            with os.scandir((folder or self._path) / subdir) as found:
                 for item in found:
                     if item.name.startswith("."):
                         continue
@@ -173,7 +207,18 @@ class MaildirSource:
         os.rename(entry.path, target)
 
     def _maildir_key(self, mail: SourceMail) -> str:
+        return self._maildir_key_of(mail.key)
+
+    def _maildir_key_of(self, source_key: str) -> str:
         prefix = f"maildir:{self._path}:"
-        if not mail.key.startswith(prefix):
-            raise ValueError(f"{mail.key} did not come from {self._path}")
-        return mail.key[len(prefix) :]
+        if not source_key.startswith(prefix):
+            raise ValueError(f"{source_key} did not come from {self._path}")
+        return source_key[len(prefix) :]
+
+
+def _sync_directory(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

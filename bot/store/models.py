@@ -202,6 +202,37 @@ class InboundMail(Base):
     filed_at: Mapped[datetime | None]
     done_at: Mapped[datetime | None]
     """When the source moved or flagged it (after filing)."""
+    moved_folder: Mapped[str | None] = mapped_column(String(500))
+    """Where the fetcher moved it (migration 0007): its copy there is what a deletion of
+    personal data removes from the mailbox."""
+    moved_uidvalidity: Mapped[int | None] = mapped_column(BigInteger)
+    moved_uid: Mapped[int | None] = mapped_column(BigInteger)
+    """From the MOVE/COPY response's COPYUID (UIDPLUS); None: found by Message-ID later."""
+
+
+class MailboxDeletionState(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+
+
+class MailboxDeletion(Base):
+    """A mail's copy in the mailbox, to delete (issue #11): the fetcher of `mailbox` works
+    these off, retrying with back-off until done; each outcome goes to the ticket's history."""
+
+    __tablename__ = "mailbox_deletions"
+    __table_args__ = (Index("ix_mailbox_deletions_state_next", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    mail_id: Mapped[int] = mapped_column(ForeignKey("mails.id"), unique=True)
+    source_key: Mapped[str] = mapped_column(String(1000))
+    mailbox: Mapped[str] = mapped_column(String(500))
+    state: Mapped[str] = mapped_column(String(16), default=MailboxDeletionState.PENDING.value)
+    attempts: Mapped[int] = mapped_column(default=0)
+    requested_at: Mapped[datetime] = mapped_column(default=utc_now)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utc_now)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    done_at: Mapped[datetime | None]
 
 
 class MailboxState(Base):

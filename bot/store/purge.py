@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from bot.cases import TicketStatus
@@ -49,6 +49,7 @@ from bot.store.models import (
     utc_now,
 )
 from bot.store.repository import BOT_ACTOR, Store
+from bot.store.vacuum import vacuum
 from bot.verdict import Category
 
 PURGED: Final = "purged"
@@ -243,7 +244,7 @@ def purge(
         for digest in existing:
             store.raw_mail.path_for(digest).unlink(missing_ok=True)
         if due:
-            _vacuum(store, sqlite)
+            vacuum(store, ("tickets", "mails", "outbox", "ticket_events"))
     return PurgeReport(
         tickets=tuple(due),
         mails=len(mails),
@@ -305,16 +306,3 @@ def _redact(
             "older_than_days": older_than.days,
         }
         session.add(TicketEvent(ticket_id=ticket_id, actor=BOT_ACTOR, action=PURGED, detail=detail))
-
-
-def _vacuum(store: Store, sqlite: bool) -> None:
-    """Rewrite the database so that the cleared values leave no copy in free pages."""
-    if sqlite:
-        raw = store.engine.raw_connection()
-        try:  # outside any transaction: the engine's connections run in autocommit mode
-            raw.driver_connection.execute("VACUUM")  # type: ignore[union-attr]
-        finally:
-            raw.close()
-        return
-    with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text("VACUUM ANALYZE tickets, mails, outbox, ticket_events"))

@@ -22,7 +22,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from bot.sources import SourceMail
+from bot.sources import Placement, SourceMail
 from bot.store.models import (
     InboundMail,
     InboundState,
@@ -221,9 +221,15 @@ def done_at_source(store: Store, mailbox: str, limit: int = 200) -> list[DoneMai
         ]
 
 
-def mark_done_at_source(store: Store, inbound_id: int) -> None:
+def mark_done_at_source(store: Store, inbound_id: int, placed: Placement | None = None) -> None:
+    """Moved or flagged; `placed` records where, so its copy can be deleted later (#11)."""
     with store.session() as session, session.begin():
-        session.get_one(InboundMail, inbound_id).done_at = utc_now()
+        row = session.get_one(InboundMail, inbound_id)
+        row.done_at = utc_now()
+        if placed is not None:
+            row.moved_folder = placed.folder[:500]
+            row.moved_uidvalidity = placed.uidvalidity
+            row.moved_uid = placed.uid
 
 
 def record_fetch(

@@ -437,6 +437,7 @@ def _file_second_delivery(
         verdict=verdict.to_json(),
         error=_column_text(verdict.error, 10_000),
         duplicate_of=original.id,
+        personal_data=bool(verdict.personal_data),  # its bytes are deleted with the first's
     )
     session.add(row)
     session.flush()

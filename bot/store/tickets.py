@@ -39,6 +39,8 @@ class QueueFilter:
     """A user name, or "-" for tickets nobody has taken."""
     has_missing: bool = False
     low_confidence: bool = False
+    personal_data: bool = False
+    """Only tickets flagged for national ID numbers received by mail (issue #11)."""
     search: str = ""
 
 
@@ -57,6 +59,7 @@ class QueueRow:
     assigned_to: str | None
     mails: int
     updated_at: datetime
+    personal_data: bool = False
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,8 @@ def _filtered(query: _Query, wanted: QueueFilter, threshold: float) -> _Query:
         query = query.where(Ticket.assigned_to == wanted.assigned_to)
     if wanted.low_confidence:
         query = query.where(Ticket.confidence < threshold)
+    if wanted.personal_data:
+        query = query.where(Ticket.personal_data.is_(True))
     if wanted.has_missing:  # json_array_length: the same function in SQLite and PostgreSQL
         query = query.where(func.json_array_length(Ticket.missing) > 0)
     text = wanted.search.strip()[:200]
@@ -145,6 +150,7 @@ def _queue_row(ticket: Ticket) -> QueueRow:
         assigned_to=ticket.assigned_to,
         mails=len(ticket.mails),
         updated_at=ticket.updated_at,
+        personal_data=ticket.personal_data,
     )
 
 

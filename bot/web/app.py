@@ -22,6 +22,7 @@ from fastapi import Depends, FastAPI, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot.cases import TicketStatus
@@ -48,6 +49,7 @@ from bot.store.accounts import (
     session_for,
 )
 from bot.store.errors import CaseworkError
+from bot.store.personal_data import delete_personal_data_now
 from bot.store.tickets import QueueFilter, corrections, mail_of_ticket, queue, ticket_detail
 from bot.verdict import Category
 from bot.web.figures import confusion_svg, read_evaluation
@@ -60,7 +62,16 @@ from bot.web.i18n import (
     format_percent,
     language_of,
 )
-from bot.web.mailview import MailView, attachment_of, content_disposition, mail_view
+from bot.web.mailview import MailView, attachments_of, content_disposition, mail_view
+from bot.web.personal_data import (
+    REASON_MAX_CHARS,
+    Access,
+    download_access,
+    flag_of,
+    holds_personal_data,
+    protected_attachments,
+    record_download,
+)
 from bot.web.security import (
     LANGUAGE_COOKIE,
     LOGIN_COOKIE,
@@ -72,6 +83,7 @@ from bot.web.security import (
     same_token,
     secure_cookies,
 )
+from parsers.national_id import mask_national_ids
 
 log = logging.getLogger(__name__)
 HERE: Final = Path(__file__).parent
@@ -79,7 +91,7 @@ CATEGORIES: Final = tuple(c.value for c in Category)
 STATUSES: Final = tuple(s.value for s in TicketStatus)
 PER_PAGE: Final = 25
 DONE_MESSAGES: Final = frozenset(
-    {"assigned", "category", "field", "item", "resent", "closed", "reopened"}
+    {"assigned", "category", "field", "item", "resent", "closed", "reopened", "pd_deleted"}
 )
 
 
@@ -96,6 +108,9 @@ class ThreadMail:
     verdict: dict[str, Any]
     view: MailView | None
     error: str | None
+    protected: frozenset[int] = frozenset()
+    """Indexes of the attachments that hold national IDs: not for caseworkers to download."""
+    holds_ids: bool = False
 
 
 def viewer(request: Request) -> SessionInfo:
@@ -147,6 +162,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    templates.finalize = _never_an_id
     templates.filters["datetime"] = format_datetime
     templates.filters["date"] = format_date
     mail_limits = settings.limits.mail()
@@ -270,6 +286,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         assigned: str = "",
         missing: str = "",
         low: str = "",
+        personal_data: str = "",
         q: Annotated[str, Query(max_length=200)] = "",
         page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     ) -> Response:
@@ -279,6 +296,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
             "assigned": assigned[:120],
             "missing": "1" if missing else "",
             "low": "1" if low else "",
+            "personal_data": "1" if personal_data else "",
             "q": q.strip(),
         }
         wanted = QueueFilter(
@@ -287,6 +305,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
             assigned_to=info.user.name if assigned == "me" else (params["assigned"] or None),
             has_missing=bool(params["missing"]),
             low_confidence=bool(params["low"]),
+            personal_data=bool(params["personal_data"]),
             search=params["q"],
         )
         found = queue(
@@ -332,15 +351,20 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
                 problem = None
             except OSError as failure:
                 view, problem = None, f"raw mail unreadable: {failure.strerror or failure}"
+            holds_ids = holds_personal_data(mail)
             thread.append(
                 ThreadMail(
                     mail.id,
                     mail.sender,
-                    mail.subject,
+                    mask_national_ids(mail.subject),
                     mail.received_at or mail.created_at,
                     mail.verdict,
                     view,
                     problem or mail.error,
+                    protected_attachments(mail.verdict, [a.filename for a in view.attachments])
+                    if view is not None and holds_ids
+                    else frozenset(),
+                    holds_ids,
                 )
             )
         latest = detail.mails[-1].verdict if detail.mails else {}
@@ -352,6 +376,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
             thread=thread,
             latest=latest,
             evidence=latest.get("evidence") or {},
+            personal_data=[flag_of(m) for m in detail.mails if holds_personal_data(m)],
             events=detail.events,
             replies=[(r, _reply_text(r.raw)) for r in detail.replies],
             corrections=detail.corrections,
@@ -368,26 +393,108 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     def show_ticket(request: Request, ticket_id: int, _info: SignedIn, done: str = "") -> Response:
         return ticket_page(request, ticket_id, done=done or None)
 
-    @app.get("/tickets/{ticket_id}/mails/{mail_id}/attachments/{index}")
-    def download(ticket_id: int, mail_id: int, index: int, _info: SignedIn) -> Response:
-        """Always a download of opaque bytes: a hostile HTML or SVG attachment never renders
-        in our origin."""
+    def serve_file(
+        request: Request,
+        info: SessionInfo,
+        ticket_id: int,
+        mail_id: int,
+        index: int | None,
+        reason: str | None,
+    ) -> Response:
+        """An attachment (`index`), or the raw mail (None), under the personal-data rule
+        (`bot.web.personal_data`): always a download of opaque bytes, so a hostile HTML or
+        SVG attachment never renders in our origin; never the bytes of a file that holds
+        national IDs to a caseworker, and to an admin only with a reason, logged."""
         mail = mail_of_ticket(store, ticket_id, mail_id)
         if mail is None:
             raise HTTPException(404)
+        deleted = mail.personal_data_deleted_at is not None
         try:
-            attachment = attachment_of(store.raw_mail.get(mail.sha256), index, mail_limits)
-        except (IndexError, OSError) as error:
-            raise HTTPException(404) from error
-        return Response(
-            attachment.payload,
-            media_type="application/octet-stream",
-            headers={
-                "Content-Disposition": content_disposition(attachment.filename),
-                "X-Content-Type-Options": "nosniff",
-                "Content-Security-Policy": "default-src 'none'; sandbox",
-            },
+            raw = store.raw_mail.get(mail.sha256)
+        except OSError as error:
+            if not deleted:
+                raise HTTPException(404) from error
+            raw = None  # deleted with the personal data: nothing left to download
+        holds_ids = holds_personal_data(mail)
+        filename, payload = f"mail-{mail.id}.eml", raw
+        if index is not None and raw is not None:
+            attachments = attachments_of(raw, mail_limits)
+            if not 0 <= index < len(attachments):
+                raise HTTPException(404)
+            filename, payload = attachments[index].filename, attachments[index].payload
+            names = [a.filename for a in attachments]
+            holds_ids = holds_ids and index in protected_attachments(mail.verdict, names)
+        elif index is not None:
+            filename = f"#{index + 1}"
+        access = (
+            Access.DELETED
+            if payload is None
+            else download_access(
+                holds_ids=holds_ids, deleted=deleted, is_admin=info.user.is_admin, reason=reason
+            )
         )
+        if access is Access.ALLOWED and payload is not None:
+            if holds_ids:
+                record_download(store, ticket_id, mail.id, info.user.name, filename, reason or "")
+            return Response(
+                payload,
+                media_type="application/octet-stream",
+                headers={
+                    "Content-Disposition": content_disposition(mask_national_ids(filename)),
+                    "X-Content-Type-Options": "nosniff",
+                    "Content-Security-Policy": "default-src 'none'; sandbox",
+                },
+            )
+        status = {
+            Access.REFUSED: 403,
+            Access.DELETED: 410,
+            Access.REASON_NEEDED: 200 if reason is None else 400,
+        }.get(access, 404)
+        return render(
+            request,
+            "personal_data_file.html",
+            status=status,
+            access=access.value,
+            ticket_id=ticket_id,
+            mail_id=mail.id,
+            subject=mail.subject,
+            filename=filename,
+            deleted_at=mail.personal_data_deleted_at,
+            action=request.url.path,
+            reason=(reason or "")[:REASON_MAX_CHARS],
+            failed=reason is not None,
+        )
+
+    @app.get("/tickets/{ticket_id}/mails/{mail_id}/attachments/{index}")
+    def download(
+        request: Request, ticket_id: int, mail_id: int, index: int, info: SignedIn
+    ) -> Response:
+        return serve_file(request, info, ticket_id, mail_id, index, None)
+
+    @app.post("/tickets/{ticket_id}/mails/{mail_id}/attachments/{index}")
+    def download_with_reason(
+        request: Request,
+        ticket_id: int,
+        mail_id: int,
+        index: int,
+        info: Acting,
+        reason: Annotated[str, Form()] = "",
+    ) -> Response:
+        return serve_file(request, info, ticket_id, mail_id, index, reason)
+
+    @app.get("/tickets/{ticket_id}/mails/{mail_id}/raw")
+    def download_raw(request: Request, ticket_id: int, mail_id: int, info: SignedIn) -> Response:
+        return serve_file(request, info, ticket_id, mail_id, None, None)
+
+    @app.post("/tickets/{ticket_id}/mails/{mail_id}/raw")
+    def download_raw_with_reason(
+        request: Request,
+        ticket_id: int,
+        mail_id: int,
+        info: Acting,
+        reason: Annotated[str, Form()] = "",
+    ) -> Response:
+        return serve_file(request, info, ticket_id, mail_id, None, reason)
 
     def act(request: Request, ticket_id: int, done: str, action: Any, *args: Any) -> Response:
         """Run one caseworker action; back to the ticket (303) or its page with the error."""
@@ -461,6 +568,19 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
             request, ticket_id, "resent", resend_missing, store, settings, ticket_id, info.user.name
         )
 
+    @app.post("/tickets/{ticket_id}/personal-data/delete")
+    def delete_ticket_personal_data(
+        request: Request,
+        ticket_id: int,
+        info: Acting,
+        reason: Annotated[str, Form(max_length=500)] = "",
+    ) -> Response:
+        """The action "Slett personopplysningene": any caseworker or admin, with a reason."""
+        return act(
+            request, ticket_id, "pd_deleted", delete_personal_data_now, store, ticket_id,
+            info.user.name, reason,
+        )  # fmt: skip
+
     @app.post("/tickets/{ticket_id}/close")
     def close_ticket(request: Request, ticket_id: int, info: Acting) -> Response:
         return act(request, ticket_id, "closed", close, store, ticket_id, info.user.name)
@@ -503,6 +623,17 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         return Response(confusion_svg(evaluation.confusion, labels), media_type="image/svg+xml")
 
     return app
+
+
+def _never_an_id(value: Any) -> Any:
+    """Every value a template writes passes here (Jinja's `finalize`): a national ID never
+    reaches a page, whatever way it came in — a subject filed before masking, a history
+    detail, a form's error. The mail's own text is masked where it is read (`mailview`)."""
+    if isinstance(value, Markup):
+        return Markup(mask_national_ids(str(value)))
+    if isinstance(value, str):
+        return mask_national_ids(value)
+    return value
 
 
 def _path_with_query(request: Request) -> str:

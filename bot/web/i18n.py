@@ -175,6 +175,49 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "field_project_title": "Prosjekttittel",
         "field_signed_date": "Signert dato",
         "field_deletion_date": "Slettedato",
+        "pd_flag": "Personopplysninger mottatt på e-post",
+        "pd_flag_help": (
+            "Boten fant fødselsnummer eller D-nummer. Slike data skal ikke sendes på e-post;"
+            " filene som holder dem er satt til side, og saksbehandlere kan ikke laste dem ned."
+        ),
+        "pd_where_subject": "Emnefeltet",
+        "pd_where_body": "E-postteksten",
+        "pd_where_attachment": "Vedlegget {name}",
+        "pd_count": "{count} fødselsnummer",
+        "pd_deleted": "Slettet {when}",
+        "pd_not_deleted": "Ikke slettet ennå",
+        "pd_badge": "Personopplysninger",
+        "pd_filter": "Personopplysninger mottatt",
+        "pd_holds_ids": "Inneholder fødselsnummer",
+        "pd_refused": (
+            "Denne filen inneholder personopplysninger (fødselsnummer). Saksbehandlere kan ikke"
+            " laste den ned. En administrator kan, med en begrunnelse som skrives i sakens"
+            " historikk."
+        ),
+        "pd_reason_help": (
+            "Filen inneholder personopplysninger (fødselsnummer). Oppgi hvorfor du laster den"
+            " ned: hvem du er, hvorfor og hvilken fil skrives i sakens historikk."
+        ),
+        "pd_reason": "Begrunnelse",
+        "pd_reason_needed": "Skriv en begrunnelse (minst 5 tegn).",
+        "pd_download_logged": "Last ned og loggfør",
+        "pd_gone": (
+            "Personopplysningene i denne e-posten er slettet ({when})."
+            " Det finnes ingenting å laste ned."
+        ),
+        "pd_file": "Fil",
+        "pd_back": "Tilbake til saken",
+        "download_raw": "Last ned e-posten (.eml)",
+        "ev_personal_data_downloaded": "Personopplysninger lastet ned",
+        "ev_personal_data_deleted": "Personopplysninger slettet",
+        "ev_mailbox_copy_deleted": "Kopien i postkassen slettet",
+        "ev_mailbox_copy_deletion_failed": "Kopien i postkassen ble ikke slettet (prøver igjen)",
+        "pd_delete": "Slett personopplysningene",
+        "pd_delete_help": (
+            "Sletter e-postene med fødselsnummer: råfilen, vedleggene og tekstene i boten,"
+            " og kopien i postkassen. Saken, feltene og historikken beholdes."
+        ),
+        "done_pd_deleted": "Personopplysningene er slettet; kopien i postkassen slettes nå.",
     },
     "en": {
         "app_name": "mikrobot – casework",
@@ -328,6 +371,51 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "field_project_title": "Project title",
         "field_signed_date": "Signed on",
         "field_deletion_date": "Deleted on",
+        "pd_flag": "Personal data received by e-mail",
+        "pd_flag_help": (
+            "The bot found national ID numbers or D-numbers. Such data must not be sent by"
+            " e-mail; the files that hold them are set apart, and caseworkers cannot download"
+            " them."
+        ),
+        "pd_where_subject": "The subject",
+        "pd_where_body": "The mail's text",
+        "pd_where_attachment": "The attachment {name}",
+        "pd_count": "{count} national ID numbers",
+        "pd_deleted": "Deleted {when}",
+        "pd_not_deleted": "Not deleted yet",
+        "pd_badge": "Personal data",
+        "pd_filter": "Personal data received",
+        "pd_holds_ids": "Holds national ID numbers",
+        "pd_refused": (
+            "This file holds personal data (national ID numbers). Caseworkers cannot download"
+            " it. An administrator can, giving a reason that is written to the ticket's"
+            " history."
+        ),
+        "pd_reason_help": (
+            "The file holds personal data (national ID numbers). Say why you download it:"
+            " who you are, why and which file are written to the ticket's history."
+        ),
+        "pd_reason": "Reason",
+        "pd_reason_needed": "Give a reason (at least 5 characters).",
+        "pd_download_logged": "Download and log it",
+        "pd_gone": (
+            "The personal data of this mail were deleted ({when}). There is nothing left to"
+            " download."
+        ),
+        "pd_file": "File",
+        "pd_back": "Back to the ticket",
+        "download_raw": "Download the mail (.eml)",
+        "ev_personal_data_downloaded": "Personal data downloaded",
+        "ev_personal_data_deleted": "Personal data deleted",
+        "ev_mailbox_copy_deleted": "Copy in the mailbox deleted",
+        "ev_mailbox_copy_deletion_failed": "Copy in the mailbox not deleted (retrying)",
+        "pd_delete": "Delete the personal data",
+        "pd_delete_help": (
+            "Deletes the mails with national ID numbers: the raw file, the attachments and"
+            " texts in the bot, and the copy in the mailbox. The ticket, its fields and its"
+            " history are kept."
+        ),
+        "done_pd_deleted": "The personal data is deleted; the copy in the mailbox goes next.",
     },
 }
 

@@ -5,6 +5,9 @@ Everything here reads hostile input. Text is handed to the templates as plain st
 handlers, styles, forms, images or other remote content) and is then shown in an iframe
 sandboxed without `allow-scripts`, under the page's CSP — three walls, each enough.
 Attachments are served only as downloads, under a name safe for a header.
+
+National ID numbers are never shown (issue #11): every text, name and the HTML taken
+from the raw bytes here passes `mask_national_ids` (`010190*****`).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import nh3
 
 from parsers.mail import MailLimits, decode_text, parse_mail
 from parsers.message import ParsedMail, RawAttachment
+from parsers.national_id import mask_national_ids
 
 _HTML_TAGS: Final = frozenset(nh3.ALLOWED_TAGS) - {"img", "map", "area"}
 """Remote images are how a mail learns it was read: none are shown (nor `data:` ones)."""
@@ -66,6 +70,9 @@ def sanitize_html(html: str) -> str:
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
     )
+    # `&nbsp;` is the one entity the cleaner writes between digits ("010190&nbsp;12345");
+    # as the character it is, the masking sees the spaced form of a number too.
+    cleaned = mask_national_ids(cleaned.replace("&nbsp;", "\u00a0"))
     return f'<!doctype html><html><head><meta charset="utf-8"></head><body>{cleaned}</body></html>'
 
 
@@ -110,26 +117,29 @@ def mail_view(raw: bytes, verdict: dict[str, Any], limits: MailLimits | None = N
     attachments = []
     for index, attachment in enumerate(parsed.attachments):
         judgement = judged[index] if index < len(judged) else {}
-        same = judgement.get("filename") == attachment.filename
+        filename = mask_national_ids(attachment.filename)
+        same = mask_national_ids(str(judgement.get("filename", ""))) == filename
         attachments.append(
             AttachmentView(
                 index=index,
-                filename=attachment.filename,
+                filename=filename,
                 content_type=attachment.content_type,
                 kind=str(judgement.get("kind", "other")) if same else "other",
                 size=len(attachment.payload),
-                error=judgement.get("error") if same else None,
+                error=mask_national_ids(str(judgement["error"]))
+                if same and judgement.get("error")
+                else None,
             )
         )
     htmls = html_bodies(raw, limits)
     text = "\n\n".join(p for p in (parsed.text.new, parsed.text.signature) if p.strip())
     return MailView(
-        text=text,
-        quoted=parsed.text.quoted,
-        forwarded=parsed.text.forwarded,
+        text=mask_national_ids(text),
+        quoted=mask_national_ids(parsed.text.quoted),
+        forwarded=mask_national_ids(parsed.text.forwarded),
         html=sanitize_html("<hr>".join(htmls)) if htmls else None,
         attachments=tuple(attachments),
-        defects=parsed.defects,
+        defects=tuple(mask_national_ids(d) for d in parsed.defects),
     )
 
 
@@ -139,6 +149,11 @@ def attachment_of(raw: bytes, index: int, limits: MailLimits | None = None) -> R
     if index < 0:
         raise IndexError(index)
     return parsed.attachments[index]
+
+
+def attachments_of(raw: bytes, limits: MailLimits | None = None) -> tuple[RawAttachment, ...]:
+    """Every attachment, numbered as `mail_view` and `attachment_of` number them."""
+    return parse_mail(raw, limits).attachments
 
 
 def content_disposition(filename: str) -> str:

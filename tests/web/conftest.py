@@ -139,11 +139,9 @@ def _write_evaluation(store: Store, path: Path) -> None:
     path.write_text(json.dumps(evaluate(pairs).to_json()), encoding="utf-8")
 
 
-@pytest.fixture(scope="session")
-def web(tmp_path_factory: pytest.TempPathFactory, context: TriageContext) -> Iterator[Web]:
-    root = tmp_path_factory.mktemp("web")
-    tracker = f"http://127.0.0.1:{free_port()}"
-    settings = Settings(
+def site_settings(root: Path) -> Settings:
+    """Settings for a test site under `root`: Maildir inbox, SQLite, replies as files."""
+    return Settings(
         source=str(root / "inbox"),
         smtp=str(root / "outbox"),
         database=f"sqlite:///{root / 'mikrobot.db'}",
@@ -154,6 +152,13 @@ def web(tmp_path_factory: pytest.TempPathFactory, context: TriageContext) -> Ite
             evaluation_file=root / "evaluation.json",
         ),
     )
+
+
+@pytest.fixture(scope="session")
+def web(tmp_path_factory: pytest.TempPathFactory, context: TriageContext) -> Iterator[Web]:
+    root = tmp_path_factory.mktemp("web")
+    tracker = f"http://127.0.0.1:{free_port()}"
+    settings = site_settings(root)
     seed(root / "inbox", per_category=3)
     hostile = hostile_mail(tracker)
     mailbox.Maildir(root / "inbox", create=False).add(mailbox.MaildirMessage(hostile))
