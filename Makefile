@@ -36,8 +36,11 @@ lint: install
 typecheck: install
 	$(BIN)/mypy --strict bot parsers
 
+# Two test processes (this machine has two cores); tests that share an expensive fixture
+# stay in one process (`xdist_group`). `make test TEST_WORKERS=0` runs them in one process.
+TEST_WORKERS ?= 2
 test: lint typecheck
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
 
 # The main job on the embedded default: a Maildir inbox seeded from the fixtures, SQLite,
 # replies written as .eml files. Everything lives under var/demo/ and starts afresh.

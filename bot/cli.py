@@ -469,6 +469,7 @@ def serve(host: str | None, port: int | None) -> None:
         forwarded_allow_ips=settings.web.forwarded_allow_ips,
         server_header=False,
         log_level="info",
+        log_config=None,  # uvicorn's lines go through the masking formatter (`bot/logs.py`)
     )
 
 

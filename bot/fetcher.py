@@ -137,10 +137,14 @@ class Fetcher:
         if self.cutoff is None:
             return 0
         held_for = timedelta(hours=self.settings.personal_data_retention_hours)
-        report = personal_data.delete_due_personal_data(self.store, held_for=held_for, now=now)
-        if report.mails:
-            log.info("personal data deleted from mail(s) %s (held over %s)",
-                     ",".join(map(str, report.mails)), held_for)  # fmt: skip
+        try:
+            report = personal_data.delete_due_personal_data(self.store, held_for=held_for, now=now)
+        except Exception:  # a busy or unreachable database: the next poll tries again
+            log.exception("deleting personal data held over %s failed; trying again", held_for)
+        else:
+            if report.mails:
+                log.info("personal data deleted from mail(s) %s (held over %s)",
+                         ",".join(map(str, report.mails)), held_for)  # fmt: skip
         deleted = 0
         for job in personal_data.mailbox_deletions_due(self.store, self.mailbox, now=now):
             copy = self._copy_of(job)

@@ -62,6 +62,7 @@ from parsers.fields import (
 from parsers.forms import read_text
 from parsers.mail import MailLimits, parse_mail
 from parsers.message import ParsedMail, RawAttachment
+from parsers.national_id import mask_national_ids
 from parsers.text import strip_quote_prefixes
 
 log = logging.getLogger(__name__)
@@ -544,5 +545,5 @@ def error_verdict(file: str, reason: str) -> Verdict:
         attachments=(),
         missing=(),
         reply=verdict_reply("", "nb", auto_generated=False, missing=()),
-        error=reason,
+        error=mask_national_ids(reason),  # an exception may quote what it read
     )

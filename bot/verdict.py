@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from parsers.fields import Fields
+from parsers.national_id import mask_national_ids
 
 
 class Category(StrEnum):
@@ -200,7 +201,12 @@ class Verdict:
         ]
         if self.error is not None:
             line["error"] = self.error
-        return line
+        # Triage masks national IDs as it reads (`bot/personal_data.py`); this is the
+        # backstop for any text a later change forgets (an exception's words, say). The
+        # Message-ID stays as sent: it threads the reply.
+        return {
+            key: value if key == "message_id" else _masked(value) for key, value in line.items()
+        }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Verdict:
@@ -258,3 +264,14 @@ class Verdict:
                 for n in data.get("notes") or ()
             ),
         )
+
+
+def _masked(value: Any) -> Any:
+    """`value` with every string in it passed through `mask_national_ids`."""
+    if isinstance(value, str):
+        return mask_national_ids(value)
+    if isinstance(value, list):
+        return [_masked(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _masked(v) for k, v in value.items()}
+    return value

@@ -7,6 +7,7 @@ run against one PostgreSQL database; each claim and each send is taken by exactl
 
 from __future__ import annotations
 
+import dataclasses
 import email
 import email.policy
 import logging
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
+from bot.personal_data import ids_in_unread_mail
 from bot.replies.senders import PermanentDeliveryError, Sender, TemporaryDeliveryError
 from bot.replying import Answerer
 from bot.settings import Settings
@@ -81,6 +83,8 @@ class Worker:
                 f"not triaged: the worker stopped {claimed.attempts - 1} times on this mail",
             )
             parsed = parse_mail(b"", self.context.mail_limits)
+            # Not parsed (parsing is what failed), but still set apart if its bytes show IDs.
+            verdict = dataclasses.replace(verdict, personal_data=ids_in_unread_mail(claimed.raw))
             log.error("mail=%s given up after %d claims; filed unread",
                       claimed.source_key, claimed.attempts - 1)  # fmt: skip
         else:

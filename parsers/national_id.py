@@ -8,16 +8,16 @@ A number counts when its eleven digits (also written `DDMMYY NNNNN`) start with 
 date (a D-number adds 4 to the first digit) and both MOD11 control digits are right.
 Not counted, by design:
 
-- bank account numbers and KID numbers: an 11-digit number right after a word such as
-  "kontonummer" or "KID" (the words live in `parsers/data/national_id.toml`); the dotted
-  account form `NNNN.NN.NNNNN` never matches;
+- bank account numbers and KID numbers: an 11-digit number right after a whole word such
+  as "kontonummer" or "KID" (the words live in `parsers/data/national_id.toml`); the
+  dotted account form `NNNN.NN.NNNNN` never matches;
 - organisation numbers (9 digits), phone numbers (8, or 10–12 with the country code) and
   case references (`24/01872`): not eleven digits;
 - a digit run longer than eleven (a 13-digit number holding a valid ID inside);
-- numbers that fit by chance: where a place holds many 11-digit numbers and only a few
-  of them validate (a column of pseudonymised running numbers or of account numbers,
-  where about one in 1,600 passes both checks by chance), none counts
-  (`NOISE_MIN_CANDIDATES`, `NOISE_MAX_SHARE`).
+- numbers that fit by chance: where a place holds hundreds of 11-digit numbers and no
+  more validate than chance explains (a column of pseudonyms or account numbers, where
+  about one in 1,600 passes both checks), none counts (`NOISE_MIN_CANDIDATES`,
+  `NOISE_FACTOR`); a real extract mixed with other numbers has far more.
 
 A spreadsheet stores an ID as a number and drops its leading zero (01019012345 becomes
 1019012345): `scan(text, lost_leading_zero=True)` also reads ten-digit runs as IDs with
@@ -36,20 +36,21 @@ from typing import Final
 
 MASK: Final = "*****"
 """What replaces the five individual and control digits: `010190*****`."""
-NOISE_MIN_CANDIDATES: Final = 10
-NOISE_MAX_SHARE: Final = 0.25
-"""A place with at least `NOISE_MIN_CANDIDATES` distinct 11-digit numbers, of which fewer
-than this share validate, holds numbers of another kind: the few that pass are chance."""
+CHANCE: Final = 1 / 1600
+"""The share of random 11-digit numbers that pass both control digits and the date."""
+NOISE_MIN_CANDIDATES: Final = 100
+"""A place with this many distinct 11-digit numbers (a column of pseudonyms or account
+numbers) expects chance hits; with fewer, a valid number is taken as an ID."""
+NOISE_FACTOR: Final = 3
+"""There, at most `max(2, NOISE_FACTOR × CHANCE × numbers)` valid ones are chance: a real
+extract mixed with other numbers has far more."""
 
 _DAYS_IN_MONTH: Final = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 _SPACE = "[ \u00a0\u202f]"
-_ELEVEN = re.compile(
-    rf"(?<!\d)(?<!\d\.)(\d{{6}})(?:{_SPACE}(\d{{5}})(?!{_SPACE}?\d)|(\d{{5}}))(?!\d)(?!\.\d)"
-)
+_ELEVEN = re.compile(rf"(?<!\d)(?<!\d\.)(\d{{6}})(?:{_SPACE}(\d{{5}})|(\d{{5}}))(?!\d)(?!\.\d)")
 _TEN_OR_ELEVEN = re.compile(
-    rf"(?<!\d)(?<!\d\.)(\d{{6}})(?:{_SPACE}(\d{{5}})(?!{_SPACE}?\d)|(\d{{4,5}}))(?!\d)(?!\.\d)"
+    rf"(?<!\d)(?<!\d\.)(\d{{6}})(?:{_SPACE}(\d{{5}})|(\d{{4,5}}))(?!\d)(?!\.\d)"
 )
-_DIGIT_BEFORE = re.compile(rf"\d{_SPACE}$")
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,15 @@ def _not_an_id_before() -> re.Pattern[str]:
     path = Path(__file__).parent / "data" / "national_id.toml"
     words = tomllib.loads(path.read_text(encoding="utf-8"))["not_an_id_after"]
     alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-    return re.compile(rf"(?i)(?<!\w)(?:{alternatives})[^\n\d]{{0,24}}$")
+    # The word whole ("Kontorleder" is no "konto"), then up to 24 characters that are no
+    # digit, line break, cell delimiter (; or tab) or a word naming an ID ("konto, fnr …").
+    return re.compile(
+        rf"(?i)(?<!\w)(?:{alternatives})(?!\w)"
+        rf"(?:(?!{_NAMES_AN_ID})[^\n\d;\t]){{0,24}}$"
+    )
+
+
+_NAMES_AN_ID = r"f\.?\s?nr|fødsels|personn|d-n|national|identity|person\s?id|ssn"
 
 
 def scan(text: str, *, lost_leading_zero: bool = False, mask: bool = True) -> Scan:
@@ -126,9 +135,7 @@ def scan(text: str, *, lost_leading_zero: bool = False, mask: bool = True) -> Sc
         head, spaced, tail = match.group(1, 2, 3)
         start = match.start()
         if spaced is not None:
-            if _DIGIT_BEFORE.search(text, max(0, start - 2), start):
-                return match.group(0)  # one group of a longer spaced number
-            number = head + spaced
+            number = head + spaced  # also beside other numbers ("1 010190 10046 Oslo")
         elif len(tail) == 4:
             number = "0" + head + tail
         else:
@@ -150,7 +157,8 @@ def scan(text: str, *, lost_leading_zero: bool = False, mask: bool = True) -> Sc
         masked_text = text
         for match in pattern.finditer(text):
             visit(match)
-    if len(candidates) >= NOISE_MIN_CANDIDATES and len(valid) < NOISE_MAX_SHARE * len(candidates):
+    chance = max(2, NOISE_FACTOR * CHANCE * len(candidates))
+    if len(candidates) >= NOISE_MIN_CANDIDATES and len(valid) <= chance:
         valid.clear()
     return Scan(masked_text, frozenset(valid), len(candidates))
 

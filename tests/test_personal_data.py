@@ -136,6 +136,51 @@ def test_a_column_of_pseudonymised_numbers_where_a_few_validate_by_chance_is_no_
     assert scan("løpenr\n" + "\n".join(column)).count == 0
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"Kari;Kontorleder;{ID}",  # "konto" is no word of "Kontorleder"
+        f"Kontoret i Oslo, fnr {ID}",
+        f"Betalt fra konto, fnr {ID}",  # a word naming the ID stands between
+        f"1 {ID[:6]} {ID[6:]} Oslo",  # the spaced form beside other numbers
+        f"{ID[:6]} {ID[6:]} 2023",
+    ],
+)
+def test_an_id_near_account_words_or_other_numbers_still_counts(text: str) -> None:
+    found = scan(text)
+    assert found.count == 1 and ID[6:] not in found.masked
+
+
+def test_a_real_extract_mixed_with_other_numbers_counts_in_full() -> None:
+    chance = random.Random(5)
+    other = [f"{chance.randrange(10**10, 10**11)}" for _ in range(200)]
+    rows = [f"{n};{a};{b}" for n, a, b in zip(OTHERS * 2, other[::2], other[1::2], strict=False)]
+    found = scan("fnr;ordrenr;kundenr\n" + "\n".join(rows))
+    assert found.candidates >= 100  # enough numbers for chance hits to be weighed
+    assert found.count == len(OTHERS)
+
+
+def test_an_unpadded_id_in_a_csv_saved_by_excel_counts(rules_only_context: TriageContext) -> None:
+    data = f"fnr;kommune\n{int(ID)};0301\n{D_NUMBER};4601\n".encode()
+    raw = make_mail("Vedlagt.", attachments=[("uttrekk.csv", "text/csv", data)])
+    assert places(verdict_of(raw, rules_only_context)) == {"attachment:uttrekk.csv": 2}
+
+
+def test_an_id_only_in_an_attachments_name_counts_for_it(
+    rules_only_context: TriageContext,
+) -> None:
+    raw = make_mail("Vedlagt.", attachments=[(f"{ID}.pdf", "application/pdf", b"%PDF-1.4 x")])
+    assert places(verdict_of(raw, rules_only_context)) == {f"attachment:{ID[:6]}*****.pdf": 1}
+
+
+def test_a_number_split_over_html_tags_is_not_shown_in_the_mail_view() -> None:
+    from bot.web.mailview import sanitize_html
+
+    page = sanitize_html(f"<p>Fnr <span>{ID[:7]}</span><span>{ID[7:]}</span></p>")
+    assert ID not in page.replace("<span>", "").replace("</span>", "")
+    assert f"{ID[:6]}*****" in page
+
+
 def test_masking_keeps_the_birth_date_and_hides_the_rest() -> None:
     assert mask_national_ids(f"fnr {ID}.") == f"fnr {ID[:6]}*****."
 

@@ -235,6 +235,8 @@ def export_corrections(
     Each mail's newest correction is its label. `also` are other labels files (the
     fixtures') whose `split` lines are copied first, their paths rewritten so that
     training on the one file learns from both. Returns how many corrections were written.
+    A mail that held national IDs is never exported: no copy may live where the deletion of
+    its personal data cannot reach.
     """
     root = folder.resolve().parent  # `train` reads files relative to the labels' grandparent
     (folder / "mail").mkdir(parents=True, exist_ok=True)
@@ -255,6 +257,8 @@ def export_corrections(
             newest[correction.mail_id] = correction
         for mail_id, correction in sorted(newest.items()):
             mail = session.get_one(Mail, mail_id)
+            if mail.personal_data:  # never copied out of the store, where deletion reaches
+                continue
             try:
                 raw = store.raw_mail.get(mail.sha256)
             except OSError:  # purged with its closed case: nothing left to learn from

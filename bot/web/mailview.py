@@ -18,6 +18,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from email.message import Message
+from html import escape
 from typing import Any, Final
 from urllib.parse import quote
 
@@ -26,6 +27,7 @@ import nh3
 from parsers.mail import MailLimits, decode_text, parse_mail
 from parsers.message import ParsedMail, RawAttachment
 from parsers.national_id import mask_national_ids
+from parsers.text import html_to_text
 
 _HTML_TAGS: Final = frozenset(nh3.ALLOWED_TAGS) - {"img", "map", "area"}
 """Remote images are how a mail learns it was read: none are shown (nor `data:` ones)."""
@@ -73,6 +75,12 @@ def sanitize_html(html: str) -> str:
     # `&nbsp;` is the one entity the cleaner writes between digits ("010190&nbsp;12345");
     # as the character it is, the masking sees the spaced form of a number too.
     cleaned = mask_national_ids(cleaned.replace("&nbsp;", "\u00a0"))
+    # A number split over tags ("<span>0101901</span><span>0046</span>") or written with
+    # entities survives masking the markup; what the page would show is what counts. Then
+    # the page shows the mail's text, masked, instead of its HTML.
+    visible = html_to_text(cleaned)
+    if mask_national_ids(visible) != visible:
+        cleaned = f"<pre>{escape(mask_national_ids(visible))}</pre>"
     return f'<!doctype html><html><head><meta charset="utf-8"></head><body>{cleaned}</body></html>'
 
 

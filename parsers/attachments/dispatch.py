@@ -214,7 +214,11 @@ def _read_zip(
                 continue
             data = archive.read(member)
             members.append(extract(name, "application/octet-stream", data, limits, depth=1))
-    error = f"zip archive: not read: {', '.join(skipped[:5])}" if skipped else None
+    from parsers.national_id import mask_national_ids
+
+    error = (
+        mask_national_ids(f"zip archive: not read: {', '.join(skipped[:5])}") if skipped else None
+    )
     return AttachmentText(filename, content_type, "other", "", error=error, members=tuple(members))
 
 

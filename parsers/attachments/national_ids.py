@@ -17,37 +17,51 @@ from parsers.national_id import mask_national_ids, scan
 
 def set_apart(result: AttachmentText, payload: bytes) -> AttachmentText:
     """`result` with IDs masked, and `national_ids` set to the distinct count (if any)."""
-    spreadsheet = result.format == "xlsx"  # Excel drops an ID's leading zero
-    text = scan(result.text, lost_leading_zero=spreadsheet)
+    # Excel drops an ID's leading zero, in the workbook and in a CSV it saves.
+    zero_lost = result.format == "xlsx" or result.filename.lower().endswith((".csv", ".tsv"))
+    text = scan(result.text, lost_leading_zero=zero_lost)
     answers = [
-        (scan(f.label, lost_leading_zero=spreadsheet), scan(f.value, lost_leading_zero=spreadsheet))
+        (scan(f.label, lost_leading_zero=zero_lost), scan(f.value, lost_leading_zero=zero_lost))
         for f in result.form_fields
     ]
-    rows = [scan(row, lost_leading_zero=spreadsheet) for row in result.selected_rows]
+    rows = [scan(row, lost_leading_zero=zero_lost) for row in result.selected_rows]
     # An answer is read after its question: "Kontonummer: 1507…" is an account, not an ID.
     in_context = [
-        scan(f"{f.label}: {f.value}", lost_leading_zero=spreadsheet) for f in result.form_fields
+        scan(f"{f.label}: {f.value}", lost_leading_zero=zero_lost) for f in result.form_fields
     ]
-    found = set(text.found).union(*(a.found for a in in_context))
+    name = scan(result.filename)  # "01019012345_utvalg.csv" happens: the name counts too
+    found = set(text.found | name.found).union(*(a.found for a in in_context))
     if result.format == "text" and result.truncated:  # cut at max_chars: count all of it
         from parsers.attachments.text import decode
 
-        found |= scan(decode(payload, len(payload))[0], mask=False).found
-    masked_anything = text.masked != result.text or any(
-        label.masked != f.label or value.masked != f.value
-        for f, (label, value) in zip(result.form_fields, answers, strict=True)
+        whole = decode(payload, len(payload))[0]
+        found |= scan(whole, lost_leading_zero=zero_lost, mask=False).found
+    acceptance = result.acceptance  # its evidence quotes a line ("Signert av … <fnr>")
+    if acceptance is not None:
+        acceptance = dataclasses.replace(
+            acceptance, evidence=mask_national_ids(acceptance.evidence)
+        )
+    changed = (
+        text.masked != result.text
+        or name.masked != result.filename
+        or acceptance != result.acceptance
+        or any(
+            label.masked != f.label or value.masked != f.value
+            for f, (label, value) in zip(result.form_fields, answers, strict=True)
+        )
     )
-    filename = mask_national_ids(result.filename)  # "01019012345_utvalg.csv" happens
-    if not found and not masked_anything and filename == result.filename:
+    if not found and not changed and not result.error:
         return result
     return dataclasses.replace(
         result,
-        filename=filename,
+        filename=name.masked,
         text=text.masked,
         form_fields=tuple(
             dataclasses.replace(f, label=label.masked, value=value.masked)
             for f, (label, value) in zip(result.form_fields, answers, strict=True)
         ),
         selected_rows=tuple(r.masked for r in rows),
-        national_ids=((filename, len(found)),) if found else (),
+        acceptance=acceptance,
+        error=mask_national_ids(result.error) if result.error else None,
+        national_ids=((name.masked, len(found)),) if found else (),
     )

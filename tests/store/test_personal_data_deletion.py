@@ -483,3 +483,17 @@ def test_asking_again_for_missing_items_after_deletion_says_why_it_cannot(
     settings = Settings(smtp=str(tmp_path / "outbox"))
     with pytest.raises(CaseworkError, match="personal data was removed"):
         resend_missing(store, settings, ticket_id, "kari")
+
+
+def test_a_corrected_mail_with_national_ids_is_never_exported_for_training(
+    store: Store, context: TriageContext, tmp_path: Path
+) -> None:
+    from bot.casework import change_category
+    from bot.store.tickets import corrections, export_corrections
+
+    _, ticket_id, _ = file(store, context, mail_with_ids(), "k1")
+    change_category(store, ticket_id, "change_request", "kari", context.requirements)
+    assert len(corrections(store, waiting_only=True)) == 1
+    folder = tmp_path / "training"
+    assert export_corrections(store, folder) == 0
+    assert not list(folder.rglob("*.eml"))
