@@ -36,11 +36,12 @@ lint: install
 typecheck: install
 	$(BIN)/mypy --strict bot parsers
 
-# Two test processes (this machine has two cores); tests that share an expensive fixture
-# stay in one process (`xdist_group`). `make test TEST_WORKERS=0` runs them in one process.
+# Two test processes (this machine has two cores). Each module runs whole in one of them
+# (`--dist loadscope`), so a module's costly fixture (a corpus triaged once) is built once.
+# `make test TEST_WORKERS=0` runs everything in one process.
 TEST_WORKERS ?= 2
 test: lint typecheck
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadscope
 
 # The main job on the embedded default: a Maildir inbox seeded from the fixtures, SQLite,
 # replies written as .eml files. Everything lives under var/demo/ and starts afresh.

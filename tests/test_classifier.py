@@ -16,9 +16,6 @@ from bot.triage import TriageContext
 from bot.verdict import AttachmentKind, Category
 from tests.conftest import REPO
 
-# Its module fixtures are costly: one test process computes them once.
-pytestmark = pytest.mark.xdist_group("classifier")
-
 LABELS = REPO / "fixtures" / "labels.jsonl"
 
 

@@ -15,9 +15,6 @@ from bot.thread_evaluation import evaluate_threads
 from bot.triage import TriageContext, triage_safely
 from tests.conftest import REPO
 
-# Its module fixtures are costly: one test process computes them once.
-pytestmark = pytest.mark.xdist_group("handwritten_replies")
-
 SETS = {
     # set: (false-request rate at most, reply action right at least, missing right at least)
     "forms": (0.13, 0.90, 0.88),

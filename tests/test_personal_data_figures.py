@@ -18,9 +18,6 @@ from bot.evaluate import Report, evaluate, labelled_mail, read_labels
 from bot.triage import TriageContext, triage_safely
 from tests.conftest import REPO
 
-# Its module fixtures are costly: one test process computes them once.
-pytestmark = pytest.mark.xdist_group("personal_data_figures")
-
 SETS = {
     "generated": REPO / "fixtures" / "personal_data" / "labels.jsonl",
     "handwritten": REPO / "fixtures" / "handwritten" / "personal_data" / "labels.jsonl",

@@ -15,9 +15,6 @@ import pytest
 
 from tests.conftest import REPO, make_mail
 
-# The corpus is triaged once per module (a module fixture): one test process runs it all.
-pytestmark = pytest.mark.xdist_group("triage_cli")
-
 SCHEMA = json.loads((REPO / "schema" / "triage-line.schema.json").read_text())
 CHECK_CONTRACT = REPO.parent / "shared" / "tools" / "check-contract"
 

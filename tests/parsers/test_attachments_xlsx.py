@@ -12,9 +12,6 @@ import pytest
 
 from parsers.attachments import AttachmentText, ExtractionLimits, extract_attachment
 
-# Its module fixtures are costly: one test process computes them once.
-pytestmark = pytest.mark.xdist_group("xlsx")
-
 LIMITS = ExtractionLimits()
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

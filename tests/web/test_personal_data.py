@@ -53,9 +53,6 @@ from tests.web.conftest import (
     site_settings,
 )
 
-# Its module fixtures are costly: one test process computes them once.
-pytestmark = pytest.mark.xdist_group("web_personal_data")
-
 FNR = "01019010046"
 DNR = "41019010110"
 FULL_FORMS = (FNR, DNR, "010190 10046", "410190 10110", "010190\u00a010046", "010190&nbsp;10046")
