@@ -13,22 +13,12 @@ import sys
 import time
 import traceback
 
+from bench.common import BENCHMARKS as ORDER
 from bench.common import OUT, log, machine, quick
-
-ORDER = [
-    "floors",
-    "pipeline",
-    "personal_data",
-    "scaling",
-    "big_mail",
-    "latency",
-    "workers",
-    "backlog",
-]
 
 
 def main(argv: list[str]) -> int:
-    names = [n for n in argv if n != "report"] or ([] if "report" in argv else ORDER)
+    names = [n for n in argv if n != "report"] or ([] if "report" in argv else list(ORDER))
     unknown = [n for n in names if n not in ORDER]
     if unknown:
         print(f"unknown benchmark(s): {', '.join(unknown)}; choose from {', '.join(ORDER)}")

@@ -24,6 +24,17 @@ _QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
 OUT = REPO / "var" / "bench" / ("quick" if _QUICK else "")
 """Raw results; a BENCH_QUICK smoke run keeps its own (and its own report), apart from the real."""
 MIKROBOT = Path(sys.executable).with_name("mikrobot")
+BENCHMARKS = (
+    "floors",
+    "pipeline",
+    "personal_data",
+    "scaling",
+    "big_mail",
+    "latency",
+    "workers",
+    "backlog",
+)
+"""Every benchmark (`bench/<name>.py`), in the order `python -m bench` runs them."""
 BOT_ADDRESS = "mikrodata@ssb.no"
 
 

@@ -11,7 +11,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from bench.common import OUT, REPO, machine, quick
+from bench.common import BENCHMARKS, OUT, REPO, machine, quick
 
 # A smoke run (BENCH_QUICK=1) writes its report next to its results, never over the real one.
 BASE = OUT if quick() else REPO
@@ -35,19 +35,7 @@ def _verdict(ok: bool | None) -> str:
 
 
 def write() -> Path:
-    results = {
-        name: _load(name)
-        for name in (
-            "floors",
-            "pipeline",
-            "personal_data",
-            "scaling",
-            "big_mail",
-            "latency",
-            "workers",
-            "backlog",
-        )
-    }
+    results = {name: _load(name) for name in BENCHMARKS}
     plots = _plots(results)
     text = _markdown(results, plots)
     target = BASE / "BENCHMARKS.md"

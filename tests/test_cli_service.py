@@ -20,13 +20,18 @@ def mikrobot(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str
     )  # fmt: skip
 
 
-def test_run_once_then_list_show_and_preview_the_tickets(tmp_path: Path) -> None:
-    env = {
-        "MIKROBOT_SOURCE": str(tmp_path / "inbox"),
-        "MIKROBOT_DATABASE": f"sqlite:///{tmp_path / 'mikrobot.db'}",
-        "MIKROBOT_SMTP": str(tmp_path / "outbox"),
-        "MIKROBOT_RAW_MAIL_DIR": str(tmp_path / "mail"),
+def operator_env(root: Path) -> dict[str, str]:
+    """The embedded default under `root`: Maildir inbox, SQLite, replies written as files."""
+    return {
+        "MIKROBOT_SOURCE": str(root / "inbox"),
+        "MIKROBOT_DATABASE": f"sqlite:///{root / 'mikrobot.db'}",
+        "MIKROBOT_SMTP": str(root / "outbox"),
+        "MIKROBOT_RAW_MAIL_DIR": str(root / "mail"),
     }
+
+
+def test_run_once_then_list_show_and_preview_the_tickets(tmp_path: Path) -> None:
+    env = operator_env(tmp_path)
     seed(tmp_path / "inbox", per_category=1)
     run = mikrobot(env, "run", "--once")
     assert run.returncode == 0, run.stderr

@@ -16,7 +16,7 @@ from pathlib import Path
 import openpyxl
 
 from tests.conftest import make_mail
-from tests.test_cli_service import mikrobot
+from tests.test_cli_service import mikrobot, operator_env
 from tests.test_personal_data import D_NUMBER, ID, LEAP
 
 FORMS = [form for n in (ID, D_NUMBER, LEAP) for form in (n, f"{n[:6]} {n[6:]}")] + [ID[1:]]
@@ -34,13 +34,7 @@ def spreadsheet() -> bytes:
 
 
 def test_no_output_surface_shows_a_national_id(tmp_path: Path) -> None:
-    env = {
-        "MIKROBOT_SOURCE": str(tmp_path / "inbox"),
-        "MIKROBOT_DATABASE": f"sqlite:///{tmp_path / 'mikrobot.db'}",
-        "MIKROBOT_SMTP": str(tmp_path / "outbox"),
-        "MIKROBOT_RAW_MAIL_DIR": str(tmp_path / "mail"),
-        "MIKROBOT_REPLY_CUTOFF": "2000-01-01T00:00:00Z",
-    }
+    env = {**operator_env(tmp_path), "MIKROBOT_REPLY_CUTOFF": "2000-01-01T00:00:00Z"}
     raw = make_mail(
         f"Hei,\nvi søker om tilgang. Prosjektleder Ola Nordmann, fnr {ID[:6]} {ID[6:]}.\n"
         "Vedlagt utvalget vi vil koble.\n",
