@@ -14,6 +14,7 @@ import email.utils
 import logging
 import os
 import socket
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -24,6 +25,10 @@ from bot.store import Store, personal_data, queue
 from bot.store.leader import MailboxLock, mailbox_lock
 
 log = logging.getLogger(__name__)
+
+PERSONAL_DATA_EVERY = 30.0
+"""Seconds between the service's looks for personal data to delete (retention is in hours;
+a caseworker's deletion reaches the mailbox within this)."""
 
 OWN_REPLY_FOLDER = "sent"
 """Where the relay's copies of the bot's replies go (`Triaged/sent` by default)."""
@@ -64,6 +69,8 @@ class Fetcher:
     stats: FetchStats = field(default_factory=FetchStats)
     cutoff: datetime | None = None
     """Mail that arrived before this is filed without a reply (set by `try_start`)."""
+    _personal_data_next: float = field(default=0.0, init=False, repr=False)
+    """When `tend_personal_data` may look again (monotonic seconds)."""
 
     def __post_init__(self) -> None:
         self.mailbox = self.mailbox or mailbox_name(self.settings.source)
@@ -125,6 +132,14 @@ class Fetcher:
             placed = self.source.mark_done(item.mail, item.category)
             queue.mark_done_at_source(self.store, item.id, placed)
         return len(done)
+
+    def tend_personal_data(self) -> int:
+        """`delete_personal_data`, at most every `PERSONAL_DATA_EVERY` seconds: the service
+        loops call this on every poll, and retention is counted in hours."""
+        if time.monotonic() < self._personal_data_next:
+            return 0
+        self._personal_data_next = time.monotonic() + PERSONAL_DATA_EVERY
+        return self.delete_personal_data()
 
     def delete_personal_data(self, now: datetime | None = None) -> int:
         """The retention rule, then this mailbox's queued copies to delete (issue #11).

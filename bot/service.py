@@ -146,7 +146,7 @@ class Service:
         if self.worker.work_waiting():
             self.worker.deliver_replies()
         self.fetcher.move_filed()
-        self.fetcher.delete_personal_data()  # held too long, or asked for (issue #11)
+        self.fetcher.tend_personal_data()  # held too long, or asked for (issue #11)
         return taken
 
     def deliver_replies(self) -> None:
@@ -221,7 +221,7 @@ class WorkerPool:
             standing_by = False
             taken = self.fetcher.fetch_waiting()
             moved = self.fetcher.move_filed()
-            self.fetcher.delete_personal_data()  # held too long, or asked for (issue #11)
+            self.fetcher.tend_personal_data()  # held too long, or asked for (issue #11)
             if taken or moved:
                 continue
             busy = queue.queue_depth(self.store) > 0

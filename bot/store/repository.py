@@ -442,6 +442,8 @@ def _file_second_delivery(
     session.add(row)
     session.flush()
     ticket = session.get_one(Ticket, original.ticket_id)
+    if verdict.personal_data:
+        ticket.personal_data = True
     _event(session, ticket, "delivered_again", {"mail_id": row.id, "first_mail_id": original.id})
     ticket.updated_at = datetime.now(UTC)
     return FiledMail(ticket.id, row.id, None, reply_skipped="the same mail was delivered before")

@@ -70,7 +70,8 @@ def test_sigkill_at_random_points_files_every_mail_once_and_delivers_every_reply
         cut_off_mid_send += len(
             deployment.query("SELECT id FROM outbox WHERE sending_since IS NOT NULL")
         )
-    run_to_completion(bot, deployment, KILL_MAILS, timeout=90, copies_back=True)
+    # A hang guard, not a speed target: two test processes share the two cores.
+    run_to_completion(bot, deployment, KILL_MAILS, timeout=240, copies_back=True)
     elapsed = time.monotonic() - started
 
     expected_mails = {message_id(n): 1 for n in range(KILL_MAILS)}
