@@ -38,10 +38,13 @@ typecheck: install
 
 # Two test processes (this machine has two cores). Each module runs whole in one of them
 # (`--dist loadscope`), so a module's costly fixture (a corpus triaged once) is built once.
+# The fault-injection tests (SIGKILL, servers stopped mid-run) run afterwards on their own:
+# their timing must not compete with a corpus being OCR-ed next door.
 # `make test TEST_WORKERS=0` runs everything in one process.
 TEST_WORKERS ?= 2
 test: lint typecheck
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadscope
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadscope --ignore=tests/e2e/test_faults.py
+	$(BIN)/pytest tests/e2e/test_faults.py
 
 # The main job on the embedded default: a Maildir inbox seeded from the fixtures, SQLite,
 # replies written as .eml files. Everything lives under var/demo/ and starts afresh.
