@@ -20,6 +20,7 @@ from typing import Any, Final
 
 from bot.store import Store
 from bot.store.models import Mail, Ticket, TicketEvent
+from bot.store.personal_data import holds_personal_data as held_personal_data
 from parsers.national_id import mask_national_ids
 
 DOWNLOADED: Final = "personal_data_downloaded"
@@ -79,8 +80,8 @@ def places(verdict: Mapping[str, Any]) -> tuple[Place, ...]:
 
 
 def holds_personal_data(mail: Mail) -> bool:
-    """The mail held national IDs: its flag, or its verdict says so."""
-    return bool(mail.personal_data or mail.verdict.get("personal_data"))
+    """The mail held national IDs (the store's one rule, `bot.store.personal_data`)."""
+    return held_personal_data(mail.personal_data, mail.verdict)
 
 
 def flag_of(mail: Mail) -> MailPersonalData:
