@@ -19,9 +19,16 @@ MIN_READ_CHARS = 120
 """Visible characters from which a file's own text is enough to judge its kind: an invoice
 has ~300; a one-line note ("DPIA: se vedlegg") is too short to outvote its file name."""
 _TITLE_CHARS = 400
+_HEADING_CHARS = 200
+_HEADING_WEIGHT = 2.0
+"""A document's first line names what it is ("DPIA – Startlån og boligkarriere"): a kind
+named there counts this many hits more, so a DPIA laid out as "Label: value" lines is not
+taken for a form."""
 _NAME_TIPS_ABOVE = 0.75
 """Share of the best content score a kind needs before a read file's name counts for it."""
 _MAX_DISTINCT_HITS = 5
+_FILLABLE_FIELDS = 5
+_FILLABLE_BONUS = 4.0
 _NOT_DOCUMENTS = frozenset(
     {"application/pgp-signature", "application/pkcs7-signature", "application/x-pkcs7-signature"}
 )
@@ -59,15 +66,21 @@ def judge_attachment(attachment: AttachmentText, rules: Rules, mail_text: str) -
     name = _name_words(attachment.filename)
     text = attachment.text[:30_000]
     title = text[:_TITLE_CHARS]
+    heading = next((line for line in text.splitlines() if line.strip()), "")[:_HEADING_CHARS]
     read = content_was_read(attachment)
     if read and len(set(_INVOICE.hits(text))) >= 2:
         return KindJudgement(AttachmentKind.OTHER, 0.0, ())
     scored = []
     for rule in rules.attachment_kinds:
+        if rule.requires is not None and not rule.requires.any(text):
+            scored.append((rule, 0.0, set[str]()))
+            continue
         content_hits = set(rule.content.hits(text))
         title_hits = set(rule.content.hits(title))
         content_score = rule.weight * min(len(content_hits), _MAX_DISTINCT_HITS)
         content_score += rule.weight * min(len(title_hits), 2)
+        if rule.content.any(heading):
+            content_score += rule.weight * _HEADING_WEIGHT
         content_score += _structure_bonus(rule.kind, attachment)
         scored.append((rule, content_score, content_hits))
     # The file was read: its name may only tip the balance between kinds its content
@@ -111,6 +124,10 @@ def has_enough_text(text: str) -> bool:
 
 def _structure_bonus(kind: AttachmentKind, attachment: AttachmentText) -> float:
     """Shape that speaks louder than words: a ticked spreadsheet, a script's commands."""
+    if kind is AttachmentKind.APPLICATION_FORM:
+        filled = [f for f in attachment.form_fields if f.origin in ("acroform", "content_control")]
+        # A file of fillable fields (a PDF form, Word content controls) is a form to fill in.
+        return _FILLABLE_BONUS if len(filled) >= _FILLABLE_FIELDS else 0.0
     if kind is AttachmentKind.VARIABLE_LIST and attachment.format == "xlsx":
         return 2.0 + (2.0 if attachment.selected_rows else 0.0)
     if kind is AttachmentKind.SCRIPT and re.search(

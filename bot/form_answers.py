@@ -318,10 +318,45 @@ def _claims_attached(field: FormField) -> bool:
     return bool(_ATTACHED.search(field.value))
 
 
+_PRINTED_OPTIONS = re.compile(
+    r"\b(?:ja|jo|yes|nei|no)\b[^/\n]{0,40}(?:\s/\s*[^/\n]{1,40}){1,4}", re.IGNORECASE
+)
+"""A question's options printed in a row ("Ja, vedlagt / Nei, ikke nødvendig / Under
+arbeid"): a menu, not an answer (on a scan, OCR cannot tell which one is ticked)."""
+
+
+_CONDITIONAL_LABEL = re.compile(
+    r"^[^:]*\b(?:hvis|dersom|viss|if|when|når)\b[^:]*:\s*(?:\S+\s*){0,2}$", re.IGNORECASE
+)
+"""A printed label that states a condition ("Begrunnelse dersom DPIA ikke er nødvendig:",
+"Hvis ja: begrunnelse"): it names the case, it does not say the case holds."""
+
+
 def without_instructions(text: str) -> str:
     """Prose minus the form's printed instructions ("legg ved DPIA eller en begrunnelse for
-    hvorfor DPIA ikke er nødvendig"), which name what they ask for without giving it."""
-    return "\n".join(line for line in text.split("\n") if not _INSTRUCTION.search(line))
+    hvorfor DPIA ikke er nødvendig"), conditional labels and option menus, which name what
+    they ask for without giving it."""
+    return "\n".join(
+        _PRINTED_OPTIONS.sub(" ", line)
+        for line in text.split("\n")
+        if not _INSTRUCTION.search(line) and not _CONDITIONAL_LABEL.match(line.strip())
+    )
+
+
+def written_between_fields(text: str, fields: Iterable[FormField]) -> str:
+    """A form's lines that hold none of its fields' labels: what the applicant wrote under a
+    heading ("Viss ja: grunngjeving for behovet", then the reason on the lines below), which
+    no question → answer pair caught."""
+    fields = list(fields)
+    labels = [f.label for f in fields if len(f.label) >= 3]
+    # Field text with its line breaks gone: a label or answer wrapped over lines is read there.
+    read = " ".join(" ".join(f"{f.label} {f.value}".split()) for f in fields)
+
+    def part_of_a_field(line: str) -> bool:
+        words = " ".join(line.split())
+        return any(label in line for label in labels) or (len(words) >= 3 and words in read)
+
+    return "\n".join(line for line in text.split("\n") if not part_of_a_field(line))
 
 
 def without_labels(text: str, labels: Iterable[str]) -> str:

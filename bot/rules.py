@@ -172,6 +172,9 @@ class KindRule:
     filename_weight: float
     filename: PhraseSet
     content: PhraseSet
+    requires: PhraseSet | None = None
+    """When set, content without any of these phrases says nothing for this kind: a form's
+    "Sted og dato / Underskrift" block is no offer unless the text speaks of an offer."""
 
 
 @dataclass(frozen=True)
@@ -274,6 +277,7 @@ def load_rules(path: Path = DEFAULT_RULES_FILE) -> Rules:
                 filename_weight=float(k["filename_weight"]),
                 filename=PhraseSet.of(k["filename"]),
                 content=PhraseSet.of(k["content"]),
+                requires=PhraseSet.of(k["requires"]) if k.get("requires") else None,
             )
             for k in data["attachment_kinds"]
         ),

@@ -10,7 +10,7 @@ import dataclasses
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from bot.attachment_kinds import KindJudgement, judge_attachment
 from bot.classify import Classification, ClassifierInput, classify
@@ -22,16 +22,17 @@ from bot.form_answers import (
     read_form_answers,
     without_instructions,
     without_labels,
+    written_between_fields,
 )
 from bot.language import detect_language
 from bot.language_decisions import load_language_decisions
 from bot.loop_guard import auto_generated_reasons
-from bot.offer_check import OfferCheck, check_signed_offer, offer_files
+from bot.offer_check import OfferCheck, OfferStatus, check_signed_offer, offer_files
 from bot.personal_data import set_apart
 from bot.readability import counts_toward_items, read_attachments, settle
 from bot.reply_policy import REPLY_PREFIX, verdict_reply, written_standard
 from bot.requirements import IDENTIFYING, Requirement, missing_items
-from bot.rules import Rules
+from bot.rules import Rules, sentences
 from bot.verdict import (
     AttachmentKind,
     AttachmentVerdict,
@@ -171,6 +172,19 @@ def judge(read: ReadMail, file: str, context: TriageContext) -> Verdict:
     offer = check_offer(read)
     items = _present_items(read, fields, context.rules, offer)
     present, conditions = items.present, items.conditions
+    ticket_references = find_ticket_references(
+        (mail.subject, mail.text.new, mail.text.signature, mail.text.forwarded, mail.text.quoted)
+    )
+    follow_up = _only_brings_items(
+        category, read, present, offer, ticket_references, fields, context.rules
+    )
+    if follow_up is not None:
+        classification = replace(
+            classification,
+            category=Category.OTHER,
+            rule_hits=(*classification.rule_hits, follow_up),
+        )
+        category = Category.OTHER
     if category is not Category.SIGNED_OFFER:  # an offer sent along with other mail says nothing
         offer = OfferCheck(offer.status, sources=offer.sources)
     settled = settle(
@@ -245,15 +259,7 @@ def judge(read: ReadMail, file: str, context: TriageContext) -> Verdict:
         decides_conditions=items.decides_conditions,
         provided=tuple(sorted(present)),
         conditions=tuple(sorted(conditions)),
-        ticket_references=find_ticket_references(
-            (
-                mail.subject,
-                mail.text.new,
-                mail.text.signature,
-                mail.text.forwarded,
-                mail.text.quoted,
-            )
-        ),
+        ticket_references=ticket_references,
         personal_data=read.personal_data,
     )
 
@@ -352,9 +358,12 @@ def _present_items(read: ReadMail, fields: Fields, rules: Rules, offer: OfferChe
     present = offer.applied_to(present)  # an unsigned offer is no signed offer
     signals = rules.signals
     body = "\n".join((read.mail.text.new, read.mail.text.forwarded))
+    body_form = read_text(read.mail.text.new, answer_lines=False)
+    typed_form = _is_a_typed_form(body_form)
     answers = read_form_answers(
         (
-            FormSource(MAIL_BODY, read_text(body, answer_lines=False), may_request=True),
+            # A form typed into the mail answers its questions on the next line, as forms do.
+            FormSource(MAIL_BODY, read_text(body, answer_lines=typed_form), may_request=True),
             *(
                 FormSource(
                     a.filename,
@@ -386,14 +395,23 @@ def _present_items(read: ReadMail, fields: Fields, rules: Rules, offer: OfferChe
     ]
     if answers.dpia_exemption or any(signals.dpia_exemption.found(text) for text in prose):
         present.add("text:dpia_exemption")
-    if answers.justified or any(signals.identifying_justification.found(t) for t in prose):
+    # A reason written below its heading in a form read as answers is no field's answer.
+    below_headings = [
+        without_instructions(
+            signals.without_form_questions(written_between_fields(a.text, a.form_fields))
+        )
+        for a in read.attachments
+        if a.filename in answers.forms_read
+    ]
+    if answers.justified or any(
+        signals.identifying_justification.found(t) for t in (*prose, *below_headings)
+    ):
         present.add("text:identifying_justification")
     for name in ("case_reference", "organization_number"):
         if getattr(fields, name) is not None:
             present.add(f"field:{name}")
 
-    body_form = read_text(read.mail.text.new, answer_lines=False)
-    if _is_a_typed_form(body_form):
+    if typed_form:
         present.add("text:application_form")
         answers_typed = len(body_form)
         sources_typed = [
@@ -452,6 +470,41 @@ def _present_items(read: ReadMail, fields: Fields, rules: Rules, offer: OfferChe
     )
 
 
+def _only_brings_items(
+    category: Category,
+    read: ReadMail,
+    present: frozenset[str],
+    offer: OfferCheck,
+    ticket_references: tuple[str, ...],
+    fields: Fields,
+    rules: Rules,
+) -> str | None:
+    """A mail on a case the bot or SSB already has that only brings what the case lacked
+    (a DPIA, a list, the case number) is no new request: the contract's `new_application`
+    is a *first* application, and a change request or a returned offer is the request or
+    the offer itself. Such a mail is `other` and joins its case, which keeps its category.
+    Returns the evidence (`follow_up:<reference>`), or None when the category stands."""
+    reference = next(iter(ticket_references), None)
+    if category is Category.NEW_APPLICATION:
+        reference = reference or fields.case_reference
+        has_form = bool(present & {"application_form", "text:application_form"})
+        return f"follow_up:{reference}" if reference and not has_form else None
+    if reference is None:
+        return None
+    if category is Category.CHANGE_REQUEST:
+        text = read.mail.text.new
+        states = any(
+            k.category is Category.CHANGE_REQUEST and k.phrases.any(text) for k in rules.keywords
+        ) or any(
+            i.category is Category.CHANGE_REQUEST and any(i.said_in(s) for s in sentences(text))
+            for i in rules.intents
+        )
+        return None if states else f"follow_up:{reference}"
+    if category is Category.SIGNED_OFFER and offer.status is OfferStatus.NO_OFFER:
+        return f"follow_up:{reference}"
+    return None
+
+
 _NEGATION = re.compile(
     r"\b(?:ikke|ikkje|ingen|uten|utan|not|without|none|never|aldri|heller ikke)\b",
     re.IGNORECASE,
@@ -467,7 +520,9 @@ def _without_negated_sentences(text: str) -> str:
 
 _FORM_TITLE = re.compile(r"^(?:prosjekt(?:ets)?\s*(?:tittel|navn)|project\s*(?:title|name))", re.I)
 _FORM_PURPOSE = re.compile(
-    r"^(?:form[åa]l|føremål|purpose|behandlingsansvarlig|virksomhet|verksemd|organisation)", re.I
+    r"^(?:form[åa]l|føremål|purpose|behandlingsansvarlig|virksomhet|verksemd|organisation"
+    r"|kort\s+(?:beskrivelse|skildring)|søk(?:er|jar)institusjon|institusjon|institution)",
+    re.I,
 )
 MIN_TYPED_FORM_ANSWERS = 6
 

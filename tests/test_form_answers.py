@@ -324,3 +324,53 @@ def test_a_fillable_pdf_is_decided_from_its_acroform_answers(context: TriageCont
         for w in condition
     )
     assert "identifying_variables_requested" in verdict.conditions
+
+
+def test_an_x_by_nei_in_a_table_of_option_rows_asks_for_nothing(
+    context: TriageContext,
+) -> None:
+    """A Word form whose yes/no options are rows with a mark column: the "Ja" printed
+    beside the question is an option, not the answer."""
+    document = docx.Document()
+    document.add_heading("Søknadsskjema – mikrodata", level=1)
+    table = document.add_table(rows=0, cols=3)
+    for cells in (
+        ["Prosjekttittel", "Levekår i Bergen", ""],
+        ["Formål", "Statistikk om levekår", ""],
+        [IDENT_QUESTION, "Ja", ""],
+        ["", "Nei", "X"],
+        ["Hvis ja: begrunnelse for behovet", "", ""],
+    ):
+        row = table.add_row().cells
+        for cell, text in zip(row, cells, strict=True):
+            cell.text = text
+    buffer = io.BytesIO()
+    document.save(buffer)
+    verdict = verdict_for(context, buffer.getvalue(), SCRIPT, DPIA_DOC)
+    assert "identifying_variables_requested" not in verdict.conditions
+    assert verdict.missing == ()
+
+
+def test_a_form_in_an_html_table_in_the_body_is_the_application_form(
+    context: TriageContext,
+) -> None:
+    cells = [
+        ("Prosjekttittel", "Arbeidsreiser i by og land", ""),
+        ("Formål", "Beskrive arbeidsreiser som grunnlag for transportplanen", ""),
+        ("Organisasjonsnummer", "971032081", ""),
+        ("Kontaktperson", "Kari Anne Mjøs", ""),
+        (IDENT_QUESTION, "Ja", ""),
+        ("", "Nei", "X"),
+    ]
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{c}</td>" for c in row if c or row[0]) + "</tr>" for row in cells
+    )
+    html = (
+        "<html><body><p>Hei! Søknaden er fylt ut direkte i e-posten.</p>"
+        f"<table>{rows}</table><p>Hilsen Kari</p></body></html>"
+    )
+    raw = make_mail("", html=html, attachments=[SCRIPT, DPIA_DOC])
+    verdict = triage(raw, "test.eml", context)
+    assert verdict.category.value == "new_application"
+    assert "identifying_variables_requested" not in verdict.conditions
+    assert verdict.missing == ()

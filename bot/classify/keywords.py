@@ -64,6 +64,7 @@ def keyword_scores(
     )
     scores: dict[Category, float] = {}
     hits: list[str] = []
+    text_prose = sentences(inputs.new_text) if inputs.new_text else []
 
     def add(category: Category, score: float, hit: str) -> None:
         scores[category] = scores.get(category, 0.0) + score
@@ -82,7 +83,10 @@ def keyword_scores(
             asked: set[str] = set()
             for match in keywords.phrases.pattern.finditer(place.text):
                 phrase = match.group(0).lower()
-                if _cancelled(match.start(), prose, keywords.unless):
+                if _cancelled(match.start(), prose, keywords.unless) or (
+                    place.name == "subject"
+                    and _cancelled_in(phrase, text_prose, keywords.phrases, keywords.unless)
+                ):
                     hits.append(f"unless:{place.name}:{phrase}")
                     continue
                 (asked if _inside(match.start(), questions) else stated).add(phrase)
@@ -123,6 +127,18 @@ def _cancelled(position: int, prose: list[Sentence], unless: PhraseSet) -> bool:
     """A phrase whose sentence also holds an `unless` phrase says something else."""
     return any(
         s.start <= position < s.start + len(s.text) + 1 and unless.any(s.text) for s in prose
+    )
+
+
+def _cancelled_in(
+    phrase: str, prose: list[Sentence], phrases: PhraseSet, unless: PhraseSet
+) -> bool:
+    """The subject's phrase is the one the sender's text explains away ("Ny søknad" over
+    "her kommer en ny søknad … (vedtak 24/00931), vi trenger to ekstra år")."""
+    return any(
+        unless.any(s.text)
+        and phrase in (m.group(0).lower() for m in phrases.pattern.finditer(s.text))
+        for s in prose
     )
 
 

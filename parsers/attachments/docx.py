@@ -30,7 +30,7 @@ from parsers.attachments.common import (
 )
 from parsers.attachments.signature import docx_acceptance
 from parsers.attachments.zipguard import zip_damage, zip_problem
-from parsers.forms import merge, read_row, read_text
+from parsers.forms import merge, read_table, read_text
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
@@ -57,12 +57,20 @@ class _Writer:
     def __init__(self, budget: TextBudget, deadline: Deadline) -> None:
         self.budget = budget
         self.deadline = deadline
-        self.rows: list[list[str]] = []
-        """Table rows as cells, empty ones kept: the form's questions and answers."""
+        self.tables: list[list[list[str]]] = []
+        """Each table's rows as cells, empty ones kept: the form's questions and answers."""
+        self._rows = 0
 
-    def row(self, cells: list[str]) -> None:
-        if len(self.rows) < MAX_CONTROLS:
-            self.rows.append(cells)
+    def table(self) -> list[list[str]]:
+        """A new table's list of rows (nested tables are tables of their own)."""
+        rows: list[list[str]] = []
+        self.tables.append(rows)
+        return rows
+
+    def row(self, rows: list[list[str]], cells: list[str]) -> None:
+        if self._rows < MAX_CONTROLS:
+            self._rows += 1
+            rows.append(cells)
 
     def line(self, text: str) -> None:
         text = clean_text(text).strip()
@@ -189,6 +197,7 @@ def _is_merged_continuation(cell: Any) -> bool:
 def _table(table: Any, out: _Writer, depth: int) -> None:
     if depth > MAX_TABLE_DEPTH:
         return
+    rows = out.table()
     for row in _children(table, _TR):
         cells: list[str] = []
         nested: list[Any] = []
@@ -199,7 +208,7 @@ def _table(table: Any, out: _Writer, depth: int) -> None:
             texts: list[str] = []
             _cell_content(cell, texts, nested)
             cells.append(" ".join(text for text in texts if text))
-        out.row(cells)
+        out.row(rows, cells)
         out.line(join_cells(cells))
         for inner in nested:
             _table(inner, out, depth + 1)
@@ -310,6 +319,6 @@ def extract_docx(
         error=error,
         acceptance=acceptance,
         form_fields=merge(  # parsers/forms.py
-            controls, (f for cells in out.rows for f in read_row(cells)), read_text(budget.text())
+            controls, (f for rows in out.tables for f in read_table(rows)), read_text(budget.text())
         ),
     )

@@ -269,3 +269,61 @@ def test_docx_content_controls_table_rows_and_boxes() -> None:
     assert ("Vedlegg", "DPIA er vedlagt", True) in fields  # the w14 box drawn as ☒ in the text
     assert ("Vedlegg", "DPIA er ikke nødvendig", False) in fields
     assert "Klikk eller trykk" not in result.text
+
+
+# --- tables whose options stand in rows of their own ------------------------------------
+
+
+def test_options_in_rows_under_the_question_are_boxes_ticked_where_the_mark_is() -> None:
+    from parsers.forms import read_table
+
+    rows = [
+        [f"{IDENT}?", "Ja", ""],
+        ["", "Nei", "X"],
+        ["Organisasjonsnummer", "974760673", ""],
+    ]
+    assert pairs(read_table(rows)) == [
+        (f"{IDENT}?", "Ja", False),
+        (f"{IDENT}?", "Nei", True),
+        ("Organisasjonsnummer", "974760673", None),
+    ]
+
+
+def test_option_rows_read_from_text_lines_that_lost_their_empty_cells() -> None:
+    text = f"{IDENT}? | Ja\nNei | X\nKontaktperson | Kari Nordmann\nGrunnkrets | X\n"
+    assert pairs(read_text(text)) == [
+        (f"{IDENT}?", "Ja", False),
+        (f"{IDENT}?", "Nei", True),
+        ("Kontaktperson", "Kari Nordmann", None),
+        ("Grunnkrets", "X", True),
+    ]
+
+
+def test_an_html_table_in_a_mail_body_is_read_as_rows() -> None:
+    """html2text writes "Label| value|" rows and a "---" rule under the title."""
+    text = (
+        "Søknad om tilgang til mikrodata  \n---  \n"
+        "Virksomhet| Statens vegvesen  \n"
+        f"{IDENT}?| Ja|    \nNei| X  \n"
+        "Sted og dato| Trondheim, 16.02.2026  \n"
+    )
+    assert pairs(read_text(text)) == [
+        ("Virksomhet", "Statens vegvesen", None),
+        (f"{IDENT}?", "Ja", False),
+        (f"{IDENT}?", "Nei", True),
+        ("Sted og dato", "Trondheim, 16.02.2026", None),
+    ]
+
+
+def test_a_docx_table_with_a_mark_column_keeps_the_unticked_yes_apart() -> None:
+    document = docx.Document()
+    table = document.add_table(rows=0, cols=3)
+    for cells in ([f"{IDENT}?", "Ja", ""], ["", "Nei", "X"]):
+        row = table.add_row().cells
+        for cell, text in zip(row, cells, strict=True):
+            cell.text = text
+    buffer = io.BytesIO()
+    document.save(buffer)
+    result = extract_attachment("skjema.docx", DOCX_TYPE, buffer.getvalue(), LIMITS)
+    answers = [p for p in pairs(result.form_fields) if p[0] == f"{IDENT}?"]
+    assert answers == [(f"{IDENT}?", "Ja", False), (f"{IDENT}?", "Nei", True)]

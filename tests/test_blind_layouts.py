@@ -1,0 +1,172 @@
+"""Layouts and habits the blind `blind3` and `threads2` corpora showed, in small: each test
+is one way a real sender's mail was misread before."""
+
+from __future__ import annotations
+
+from bot.attachment_kinds import judge_attachment
+from bot.rules import load_rules
+from bot.triage import TriageContext, triage
+from bot.verdict import AttachmentKind, Category
+from parsers.attachments import AttachmentText
+from parsers.forms import read_text
+from tests.conftest import make_mail
+from tests.test_form_answers import DPIA_DOC, SCRIPT
+
+RULES = load_rules()
+IDENT = "Søkes det om særlig identifiserende variabler (grunnkrets, postnummer, fødselsdato)?"
+
+
+def pairs(text: str) -> list[tuple[str, str, bool | None]]:
+    return [(f.label, f.value, f.checked) for f in read_text(text)]
+
+
+def text_file(name: str, text: str) -> tuple[str, str, bytes]:
+    return (name, "text/plain", text.encode())
+
+
+def kind_of(name: str, text: str) -> AttachmentKind:
+    attachment = AttachmentText(name, "text/plain", "text", text)
+    return judge_attachment(attachment, RULES, "").kind
+
+
+# --- reading forms ----------------------------------------------------------------------
+
+
+def test_a_question_a_pdf_wrapped_over_lines_keeps_its_first_lines() -> None:
+    text = (
+        "Søkjer de om særleg identifiserande variablar (t.d. grunnkrets, postnummer,\n"
+        "full fødselsdato eller dødsdato)?\nNei\n"
+    )
+    assert pairs(text) == [
+        (
+            "Søkjer de om særleg identifiserande variablar (t.d. grunnkrets, postnummer, "
+            "full fødselsdato eller dødsdato)?",
+            "Nei",
+            None,
+        )
+    ]
+
+
+def test_options_printed_over_a_row_of_boxes_are_ticked_as_the_box_below() -> None:
+    text = f"{IDENT}\nJa | Nei\nSvar | ☐ | ☒\n"
+    assert pairs(text) == [(IDENT, "Ja", False), (IDENT, "Nei", True)]
+
+
+def test_a_table_row_that_glued_two_questions_answers_the_last_one() -> None:
+    row = (
+        "identifiserende variabler (f.eks. grunnkrets, postnummer) Har virksomheten andre "
+        "oppgaver enn statistikk og analyse? | Ja. Analysen er skilt fra saksbehandlingen."
+    )
+    (field,) = read_text(row)
+    assert field.label == "Har virksomheten andre oppgaver enn statistikk og analyse?"
+
+
+def test_a_sentence_holding_a_colon_is_no_label() -> None:
+    text = (
+        "Ja, vi søker om postnummer for bostedsadresse. Postnummer er nødvendig fordi "
+        "reiseavstanden er forklaringsvariabelen: kommune er for grovt.\n"
+    )
+    assert pairs(text) == []
+
+
+# --- what an attachment is ----------------------------------------------------------------
+
+
+def test_a_dpia_laid_out_as_label_value_lines_is_a_dpia_by_its_heading() -> None:
+    dpia = (
+        "DPIA – Startlån og boligkarriere\n"
+        "Behandlingsansvarlig: Husbanken\n"
+        "Formål: Statistikk over boligkarrieren til husholdninger som har fått startlån.\n"
+        "Rettslig grunnlag: GDPR art. 6 nr. 1 e og personopplysningsloven § 8.\n"
+        "Risiko: Lav til moderat. Koblingen gjøres hos SSB.\n"
+        "Konklusjon: Akseptabel risiko etter tiltak.\n"
+    )
+    assert kind_of("Dokument1.txt", dpia) is AttachmentKind.DPIA
+
+
+def test_a_signature_block_alone_is_no_offer() -> None:
+    page = (
+        "4 Personvern\nDPIA gjennomført? Under arbeid\n"
+        "Underskrift\nSted og dato: Kristiansand 4.9.25\nNavn og stilling: Tone Aasland\n"
+        + "Analysen gjøres av et eget analyseteam i kommunen, ikke av saksbehandlere.\n"
+    )
+    assert kind_of("IMG_4413.txt", page) is not AttachmentKind.SIGNED_OFFER
+
+
+# --- what the mail asks for and gives -------------------------------------------------------
+
+
+def test_a_reason_written_below_its_heading_in_a_form_justifies(
+    context: TriageContext,
+) -> None:
+    form = text_file(
+        "soknadsskjema.txt",
+        "Søknad om tilgang til mikrodata\nProsjekttittel: Busetjing i grendene\n"
+        "Føremål: Framskriving av tenestebehov\n"
+        f"{IDENT}\nJa\n"
+        "Viss ja: grunngjeving for behovet\n"
+        "Grunnkrets er naudsynt fordi grendene ikkje følgjer nokon annan inndeling.\n",
+    )
+    raw = make_mail(
+        "Hei,\n\nSøknad om tilgang til mikrodata vedlagt.\n", attachments=[form, SCRIPT, DPIA_DOC]
+    )
+    verdict = triage(raw, "test.eml", context)
+    assert "identifying_variables_requested" in verdict.conditions
+    assert "identifying_variables_justification" not in verdict.missing
+
+
+def test_printed_dpia_options_and_conditional_labels_are_no_exemption(
+    context: TriageContext,
+) -> None:
+    form = text_file(
+        "soknadsskjema.txt",
+        "Søknad om tilgang til mikrodata\nProsjekttittel: Unge uføre i Agder\n"
+        "Formål: Kunnskapsgrunnlag for jobbsatsing\n"
+        "DPIA gjennomført? Ja, vedlagt / Nei, ikke nødvendig / Under arbeid\n"
+        "Begrunnelse dersom DPIA ikke er nødvendig:\n",
+    )
+    raw = make_mail(
+        "Hei,\n\nSøknad om tilgang til mikrodata vedlagt.\n", attachments=[form, SCRIPT]
+    )
+    verdict = triage(raw, "test.eml", context)
+    assert "dpia" in verdict.missing
+
+
+# --- which category -------------------------------------------------------------------------
+
+
+def test_a_mail_that_only_brings_the_dpia_to_a_ticket_is_other(context: TriageContext) -> None:
+    raw = make_mail(
+        "Hei,\n\nHer kommer DPIA-en til søknaden om tilgang til mikrodata.\n\nHilsen Kari",
+        subject="Søknad om tilgang til mikrodata – DPIA MB-000042",
+        attachments=[DPIA_DOC],
+    )
+    verdict = triage(raw, "test.eml", context)
+    assert verdict.category is Category.OTHER
+    assert "follow_up:MB-000042" in verdict.evidence.rules
+    assert verdict.missing == ()
+
+
+def test_a_change_called_a_new_application_in_the_subject_is_a_change(
+    context: TriageContext,
+) -> None:
+    raw = make_mail(
+        "Hei,\n\nHer kommer en ny søknad for prosjektet vårt (vedtak 24/00931). Vi trenger "
+        "to ekstra år og to nye årganger; ellers er alt som før.\n\nMvh Kari",
+        subject="Ny søknad - Skolestart og psykisk helse",
+        attachments=[SCRIPT, text_file("protokoll_revidert.txt", "Revidert protokoll.\n" * 20)],
+    )
+    verdict = triage(raw, "test.eml", context)
+    assert "unless:subject:ny søknad" in verdict.evidence.rules
+    assert verdict.category is Category.CHANGE_REQUEST
+
+
+def test_a_job_application_to_the_inbox_is_other(context: TriageContext) -> None:
+    raw = make_mail(
+        "Dear hiring committee,\n\nPlease find attached my application for the position as "
+        "Senior Adviser in the microdata services, with the application form and my CV.\n\n"
+        "Kind regards,\nAnne Thorsen",
+        subject="Application – Senior Adviser, microdata services",
+    )
+    verdict = triage(raw, "test.eml", context)
+    assert verdict.category is Category.OTHER
