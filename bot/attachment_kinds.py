@@ -48,6 +48,39 @@ class KindJudgement:
     kind: AttachmentKind
     score: float
     hits: tuple[str, ...]
+    also: tuple[AttachmentKind, ...] = ()
+    """Kinds a section of the same file also is ("Del 2: Personvernkonsekvensvurdering
+    (DPIA)" after the form): one file can satisfy two requirements."""
+
+
+_SECTION_KINDS = (
+    AttachmentKind.DPIA,
+    AttachmentKind.DPIA_EXEMPTION,
+    AttachmentKind.VARIABLE_LIST,
+    AttachmentKind.DOCUMENTATION,
+)
+_SECTION_HEADING_WORDS = 8
+_SECTION_MIN_HITS = 3
+_SECTION_HEADING = re.compile(r"^(?:del|part|vedlegg|appendix|bilag)\s+\w{1,3}\b", re.IGNORECASE)
+"""A heading that opens a part of the document ("Del 2:", "Part B", "Vedlegg 1")."""
+
+
+def _sections(text: str, rules: Rules, best: AttachmentKind) -> tuple[AttachmentKind, ...]:
+    """Other kinds a part of the file is: a part heading that names the kind, followed by
+    text that reads as that kind (at least `_SECTION_MIN_HITS` of its phrases)."""
+    found: list[AttachmentKind] = []
+    lines = text.splitlines()
+    for index, line in enumerate(lines):
+        heading = line.strip()
+        if not _SECTION_HEADING.match(heading) or len(heading.split()) > _SECTION_HEADING_WORDS:
+            continue
+        rest = "\n".join(lines[index:])
+        for rule in rules.attachment_kinds:
+            if rule.kind is best or rule.kind not in _SECTION_KINDS or rule.kind in found:
+                continue
+            if rule.content.any(heading) and len(set(rule.content.hits(rest))) >= _SECTION_MIN_HITS:
+                found.append(rule.kind)
+    return tuple(found)
 
 
 def _name_words(filename: str) -> str:
@@ -95,7 +128,8 @@ def judge_attachment(attachment: AttachmentText, rules: Rules, mail_text: str) -
             hits = tuple(sorted(name_hits | content_hits))
             best = KindJudgement(rule.kind, score, hits)
     if best.score >= _MIN_SCORE:
-        return best
+        also = _sections(text, rules, best.kind) if read else ()
+        return KindJudgement(best.kind, best.score, best.hits, also)
     if (attachment.scanned or not attachment.text.strip()) and attachment.format in (
         "pdf",
         "image",

@@ -47,6 +47,10 @@ _NOT_YET = re.compile(
 )
 
 
+_DATED = re.compile(r"dated [^,]+")
+"""The date OCR read, as `read_acceptance` words it in its evidence."""
+
+
 class OfferStatus(StrEnum):
     SIGNED = "signed"
     NOT_SIGNED = "not_signed"
@@ -164,6 +168,9 @@ def _judge(file: OfferFile) -> tuple[OfferStatus, str]:
             OfferStatus.SIGNED,
             "judged a signed offer by its content (no acceptance block found)",
         )
+    if acceptance.signature == "name_only":
+        # A typed name beside an empty signature line: the caseworker judges, nobody is asked.
+        return OfferStatus.TO_CHECK, acceptance.evidence
     if acceptance.signature and acceptance.dated:
         return OfferStatus.SIGNED, acceptance.evidence
     return OfferStatus.NOT_SIGNED, acceptance.evidence
@@ -173,7 +180,10 @@ def _judge_scan(
     attachment: AttachmentText, acceptance: Acceptance | None
 ) -> tuple[OfferStatus, str]:
     """A scan counts as signed when the OCR shows a date and a name or handwriting in the
-    block; otherwise a person must look (OCR never reads every pen signature)."""
+    block, or the page image shows ink beside the signature label (and the date's, or OCR
+    read a date); not signed when the block OCR read is blank and so is the image beside
+    its date and signature labels; otherwise a person must look (OCR never reads every pen
+    signature, and the ink says only that something is there)."""
     if len(attachment.text.strip()) < POOR_OCR_CHARS:
         return OfferStatus.TO_CHECK, "scan too poor to read (OCR found almost no text)"
     if acceptance is None or not acceptance.found:
@@ -183,7 +193,27 @@ def _judge_scan(
         )
     if acceptance.signature and acceptance.dated:
         return OfferStatus.SIGNED, f"scan: {acceptance.evidence}"
+    ink = acceptance.ink
+    if ink is not None:
+        on = f" on page {ink.page}" if ink.page else ""
+        signs, dates = ink.named("signature"), ink.named("date")
+        signed, dated = ink.inked("signature"), ink.inked("date")
+        if signed and (dated or acceptance.dated):
+            beside = _quoted(signs + (dates if dated else []))
+            read = _DATED.search(acceptance.evidence)
+            when = f", {read.group(0)}" if read and not dated else ""
+            return OfferStatus.SIGNED, f"scan: handwriting beside {beside}{on}{when}"
+        blank = acceptance.signature is None and not acceptance.dated and not ink.anywhere
+        if blank and signed is False and dated is False:
+            return (
+                OfferStatus.NOT_SIGNED,
+                f"scan: acceptance block{on} blank (no ink beside {_quoted(dates + signs)})",
+            )
     return OfferStatus.TO_CHECK, f"scan: {acceptance.evidence} (OCR may miss handwriting)"
+
+
+def _quoted(labels: Sequence[str]) -> str:
+    return ", ".join(f"'{label}'" for label in dict.fromkeys(labels))
 
 
 def _source(evidence: str, file: OfferFile) -> str:

@@ -35,10 +35,21 @@ def sentences(text: str) -> list[Sentence]:
     return [s for s in found if s.text]
 
 
+_POLITE_REQUEST = re.compile(
+    r"^(?:could|can|would|will)\s+you\s+(?:please\s+)?(?:add|remove|extend|change|replace"
+    r"|prolong|include)\b|\bplease\b|^(?:kan|kunne|vil)\s+(?:dere|de|du)\s+(?:vennligst\s+"
+    r"|gjerne\s+)?(?:legge\s+til|leggje\s+til|utvide|forlenge|endre|fjerne|ta\s+med)\b",
+    re.IGNORECASE,
+)
+"""A request put as a question ("Could you please add Dr. Virtanen as a project member?",
+"Kan dere legge til …?"): it asks for the act, it does not ask about it."""
+
+
 def _sentence(text: str, start: int, end: int) -> Sentence:
     raw = text[start:end]
     part = raw.strip()
-    return Sentence(start + len(raw) - len(raw.lstrip()), part, part.endswith("?"))
+    asks = part.endswith("?") and not _POLITE_REQUEST.search(part)
+    return Sentence(start + len(raw) - len(raw.lstrip()), part, asks)
 
 
 # Senders on foreign keyboards write "soknad", "slettet pa", "tilbod er signert": each

@@ -247,7 +247,9 @@ def judge(read: ReadMail, file: str, context: TriageContext) -> Verdict:
             rules=classification.rule_hits + tuple(f"defect:{d}" for d in mail.defects[:10]),
             model={c.value: s for c, s in classification.model_scores.items()},
             attachment_kinds=tuple(
-                f"{a.filename}: {k.kind.value}" + (f" ({', '.join(k.hits[:4])})" if k.hits else "")
+                f"{a.filename}: {k.kind.value}"
+                + "".join(f" + {also.value} (a part of it)" for also in k.also)
+                + (f" ({', '.join(k.hits[:4])})" if k.hits else "")
                 for a, k in zip(read.attachments, read.kinds, strict=True)
             ),
             sources=tuple(
@@ -351,9 +353,10 @@ def _present_items(read: ReadMail, fields: Fields, rules: Rules, offer: OfferChe
     anything. Forms without recognisable fields are read as prose, as before.
     """
     present = {
-        k.kind.value
+        kind.value
         for a, k in zip(read.attachments, read.kinds, strict=True)
-        if k.kind is not AttachmentKind.OTHER and counts_toward_items(a)  # opened: see readability
+        for kind in (k.kind, *k.also)
+        if kind is not AttachmentKind.OTHER and counts_toward_items(a)  # opened: see readability
     }
     present = offer.applied_to(present)  # an unsigned offer is no signed offer
     signals = rules.signals

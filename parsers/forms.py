@@ -142,6 +142,18 @@ MAX_OPTION_WORDS = 6
 MAX_OPTION_CHARS = 60
 
 
+_CONDITION_LEAD = re.compile(r"^(?:hvis|viss|om|dersom|if)\s+(?:ja|yes|nei|no)$", re.IGNORECASE)
+
+
+def _conditional_label(label: str, value: str) -> tuple[str, str]:
+    """ "Hvis ja: hvilke variabler og begrunnelse: grunnkrets" — the label runs to the second
+    colon when the first only states the condition ("Hvis ja")."""
+    head, colon, rest = value.partition(":")
+    if _CONDITION_LEAD.match(label) and colon and _is_label(head):
+        return f"{label}: {_clean(head)}", _clean(rest)
+    return label, value
+
+
 def _is_mark(cell: str) -> bool:
     return cell.lower() in TICK_CELLS or cell in _EMPTY_BOX_CELLS
 
@@ -336,6 +348,7 @@ def read_lines(
             continue
         if match:
             label, value = _clean(match.group("label")), _clean(match.group("value"))
+            label, value = _conditional_label(label, value)
             if value:
                 fields.append(FormField(label, value, None, "line", page))
                 question = None

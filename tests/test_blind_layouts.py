@@ -170,3 +170,70 @@ def test_a_job_application_to_the_inbox_is_other(context: TriageContext) -> None
     )
     verdict = triage(raw, "test.eml", context)
     assert verdict.category is Category.OTHER
+
+
+def test_a_label_that_only_states_the_condition_runs_to_the_second_colon() -> None:
+    text = "Hvis ja: hvilke variabler og begrunnelse: grunnkrets og postnummer\n"
+    assert pairs(text) == [
+        ("Hvis ja: hvilke variabler og begrunnelse", "grunnkrets og postnummer", None)
+    ]
+
+
+def test_variables_named_under_a_reason_label_are_no_reason(context: TriageContext) -> None:
+    form = text_file(
+        "soknadsskjema.txt",
+        "Søknad om tilgang til mikrodata\nProsjekttittel: Lavinntekt i Stavanger\n"
+        "Formål: Statistikk om lavinntekt\n"
+        f"{IDENT}: Ja\n"
+        "Hvis ja: hvilke variabler og begrunnelse: grunnkrets og postnummer\n",
+    )
+    raw = make_mail(
+        "Hei,\n\nSøknad om tilgang til mikrodata vedlagt.\n", attachments=[form, SCRIPT, DPIA_DOC]
+    )
+    verdict = triage(raw, "test.eml", context)
+    assert verdict.missing == ("identifying_variables_justification",)
+
+
+def test_a_part_of_a_file_headed_as_a_dpia_is_the_dpia_too(context: TriageContext) -> None:
+    document = text_file(
+        "soknad_med_DPIA.txt",
+        "Søknad om tilgang til mikrodata\nProsjekttittel: Mobilitet blant unge\n"
+        "Behandlingsansvarlig: Bergen kommune\nProsjektleder: Kari Nordmann\n"
+        "Kontaktperson: Kari Nordmann\nOrganisasjonsnummer: 974760673\n"
+        "Prosjektperiode: 2026–2027\nRettslig grunnlag: GDPR art. 6 nr. 1 e\n"
+        "Formål med prosjektet: Statistikk om flytting\nSe del 2 i dette dokumentet\n\n"
+        "Del 2: Personvernkonsekvensvurdering (DPIA)\n"
+        "Risikovurdering: lav. Restrisiko er akseptabel. Vurdert av personvernombudet.\n",
+    )
+    raw = make_mail(
+        "Hei,\n\nSøknad om tilgang til mikrodata vedlagt.\n", attachments=[document, SCRIPT]
+    )
+    verdict = triage(raw, "test.eml", context)
+    assert verdict.missing == ()
+    assert any("+ dpia (a part of it)" in kind for kind in verdict.evidence.attachment_kinds)
+
+
+def test_a_polite_request_put_as_a_question_is_a_change_request(context: TriageContext) -> None:
+    raw = make_mail(
+        "Hi,\n\nCould you please add Dr. Hanna Virtanen as a project member in project "
+        "25/00112? She has joined the project as a postdoc.\n\nThanks!\nGiulia",
+        subject="Add a project member – 25/00112",
+    )
+    assert triage(raw, "test.eml", context).category is Category.CHANGE_REQUEST
+
+
+def test_a_withdrawal_and_a_thank_you_that_mention_the_acts_are_other(
+    context: TriageContext,
+) -> None:
+    withdrawal = make_mail(
+        "Dear Statistics Norway,\n\nI would like to withdraw my application sent on "
+        "14 October. Our funding was not renewed.\n\nBest,\nLukas",
+        subject="Withdrawal of our application",
+    )
+    thanks = make_mail(
+        "Hei,\n\nTakk for leveransen i sak 23/4521. Som avtalt i det signerte tilbodet skal "
+        "dataa slettast når prosjektet er ferdig.\n\nVenleg helsing\nSigne",
+        subject="Takk for data",
+    )
+    assert triage(withdrawal, "test.eml", context).category is Category.OTHER
+    assert triage(thanks, "test.eml", context).category is Category.OTHER

@@ -14,9 +14,10 @@ from PIL import Image
 from bot.offer_check import OfferFile, OfferStatus, check_signed_offer, claims_attached
 from bot.triage import TriageContext, check_offer, read_mail, triage
 from bot.verdict import AttachmentKind, ItemNote, NoteReason
-from parsers.attachments import AttachmentText
+from parsers.attachments import AttachmentText, ExtractionLimits, extract_attachment
 from parsers.attachments.signature import acceptance_from_text
 from tests.conftest import make_mail
+from tests.parsers.test_ink import acceptance_page, scan_pdf
 from tests.parsers.test_signature import offer_pdf
 
 SUBJECT = "Signert tilbud - saksnr. 25/01234"
@@ -27,13 +28,17 @@ def offer_mail(pdf: bytes, filename: str = "tilbud_signert.pdf", body: str = BOD
     return make_mail(body, subject=SUBJECT, attachments=[(filename, "application/pdf", pdf)])
 
 
-def test_offer_signed_by_name_and_date_satisfies_the_requirement(context: TriageContext) -> None:
+def test_offer_with_a_typed_name_and_an_empty_signature_line_goes_to_the_caseworker(
+    context: TriageContext,
+) -> None:
+    """Signed or not is arguable: nobody is asked for it, the caseworker checks it."""
     raw = offer_mail(offer_pdf(place_date="Bergen, 12.03.2025", name="Kari Nordmann"))
     verdict = triage(raw, "signed.eml", context)
     assert verdict.category.value == "signed_offer"
     assert "signed_offer" not in verdict.missing
+    assert "signed_offer" in verdict.to_check
     check = check_offer(read_mail(raw, context))
-    assert check.status is OfferStatus.SIGNED
+    assert check.status is OfferStatus.TO_CHECK
     assert check.sources[0][0] == "signed_offer"
     assert "on page 1 of tilbud_signert.pdf" in check.sources[0][1]
 
@@ -215,3 +220,51 @@ def test_unreadable_scanned_offer_is_to_check_and_not_asked_for(context: TriageC
     check = check_offer(read_mail(raw, context))
     assert check.status is OfferStatus.TO_CHECK
     assert check.notes == (ItemNote("signed_offer", NoteReason.POOR_SCAN, "scan001.pdf"),)
+
+
+def scanned_offer(*, signed: bool = False, dated: bool = False) -> OfferFile:
+    """SSB's acceptance page scanned to an image-only PDF and read as the bot reads it."""
+    page = acceptance_page(signed=signed, dated=dated)[0]
+    attachment = extract_attachment(
+        "scan0042.pdf", "application/pdf", scan_pdf(page), ExtractionLimits()
+    )
+    return OfferFile(attachment, AttachmentKind.SIGNED_OFFER, size=240_000)
+
+
+def test_scan_of_a_blank_acceptance_block_is_not_signed() -> None:
+    """Scanned before anyone signed: the applicant is told, not the caseworker asked to look."""
+    check = check_signed_offer([scanned_offer()], BODY)
+    assert check.status is OfferStatus.NOT_SIGNED
+    assert check.notes == (ItemNote("signed_offer", NoteReason.NOT_SIGNED, "scan0042.pdf"),)
+    assert check.sources == (
+        (
+            "signed_offer",
+            "scan: acceptance block on page 1 of scan0042.pdf blank "
+            "(no ink beside 'Sted/dato', 'Underskrift')",
+        ),
+    )
+
+
+def test_scan_with_pen_loops_beside_the_signature_and_the_date_is_signed() -> None:
+    check = check_signed_offer([scanned_offer(signed=True, dated=True)], BODY)
+    assert check.status is OfferStatus.SIGNED
+    assert check.sources == (
+        (
+            "signed_offer",
+            "scan: handwriting beside 'Underskrift', 'Sted/dato' on page 1 of scan0042.pdf",
+        ),
+    )
+
+
+def test_scan_signed_but_with_nothing_beside_the_date_goes_to_the_caseworker() -> None:
+    check = check_signed_offer([scanned_offer(signed=True)], BODY)
+    assert check.status is OfferStatus.TO_CHECK
+    assert check.applied_to(set()) == {"signed_offer"}  # never asked of the applicant
+
+
+def test_scanned_blank_offer_in_a_mail_is_missing_as_not_signed(context: TriageContext) -> None:
+    page = acceptance_page()[0]
+    raw = offer_mail(scan_pdf(page), filename="scan0042.pdf")
+    verdict = triage(raw, "scan.eml", context)
+    assert "signed_offer" in verdict.missing
+    assert "signed_offer" not in verdict.to_check

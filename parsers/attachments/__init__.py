@@ -57,6 +57,41 @@ class FormField:
     """1-based page (PDF) where the field sits, when known."""
 
 
+InkRole = Literal["date", "signature", "name", "other"]
+
+
+@dataclass(frozen=True)
+class LabelInk:
+    """Pen beside one label of a scanned acceptance block, measured on the page image."""
+
+    label: str
+    """The label as OCR read it ("Sted/dato", "Underskrift")."""
+    role: InkRole
+    """What is written there: the place and date, the signature, the name, anything else."""
+    ink: bool
+    """Something was written or drawn where the answer goes (right of it, or under it)."""
+
+
+@dataclass(frozen=True)
+class BlockInk:
+    """What a scan's page image shows in the acceptance block beyond its printed words and
+    lines (`parsers/attachments/ink.py`): OCR misses handwriting, the pixels do not."""
+
+    labels: tuple[LabelInk, ...]
+    anywhere: bool
+    """Ink anywhere in the block (beside, above or under any label), not only where expected."""
+    page: int | None = None
+    """1-based page of a PDF the block is on; None for an image."""
+
+    def inked(self, role: InkRole) -> bool | None:
+        """Ink beside any label of `role`; None when the block has no such label."""
+        found = [label.ink for label in self.labels if label.role == role]
+        return any(found) if found else None
+
+    def named(self, role: InkRole) -> list[str]:
+        return list(dict.fromkeys(label.label for label in self.labels if label.role == role))
+
+
 @dataclass(frozen=True)
 class Acceptance:
     """The acceptance block of a returned offer ("Aksept", "Sted/dato", "Underskrift"),
@@ -66,12 +101,17 @@ class Acceptance:
     """The file has an acceptance block at all."""
     signature: str | None = None
     """How it is signed: `digital` (a filled signature field), `drawn` (an image or ink
-    annotation in the block), `written` (the signer's name written in), None: unsigned."""
+    annotation in the block), `written` (the signer's name written in), `name_only` (a
+    name typed at "Navn med blokkbokstaver" while the block's own signature line is empty:
+    signed or not is for a person to judge), None: unsigned."""
     dated: bool = False
     empty_signature_field: bool = False
     """A PDF signature field without a value."""
     evidence: str = ""
     """Where it was seen, in words for the caseworker (page, field or line)."""
+    ink: BlockInk | None = None
+    """For a scan: the pen seen beside the block's labels on the page image; None when it
+    was not measured (no scan, no word boxes, labels not found on the image)."""
 
 
 @dataclass(frozen=True)

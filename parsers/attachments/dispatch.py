@@ -138,7 +138,7 @@ def _run(
         from parsers.attachments.signature import acceptance_from_text
 
         try:
-            text, cut = ocr_image(payload, limits, deadline)
+            text, cut, ink = ocr_image(payload, limits, deadline)
         except Exception as exc:  # Pillow: unidentified, truncated or bomb-sized images
             error = f"unreadable image: {describe_error(exc)}"
             return AttachmentText(filename, content_type, "image", "", scanned=True, error=error)
@@ -150,7 +150,7 @@ def _run(
             scanned=True,
             ocr=bool(text),
             truncated=cut,
-            acceptance=acceptance_from_text(text, ocr=True) if text else None,
+            acceptance=acceptance_from_text(text, ocr=True, ink=ink) if text else None,
         )
     return AttachmentText(filename, content_type, "other", "")
 

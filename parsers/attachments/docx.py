@@ -138,6 +138,9 @@ def _control_fields(root: Any) -> list[FormField]:
         if content is not None and not _shows_placeholder(sdt):
             _inline(content, parts)
         value = " ".join(clean_text("".join(parts)).split())
+        if value.casefold().startswith(label.casefold()):
+            # A control around the whole line repeats its own name: "Name: answer" → "answer".
+            value = value[len(label) :].lstrip(" :–-")
         fields.append(FormField(label, value, None, "content_control"))
     return fields
 

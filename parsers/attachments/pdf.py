@@ -326,13 +326,13 @@ def extract_pdf(
             budget.add(line)
     visible = sum(len("".join(text.split())) for text in page_texts)
     scanned = bool(page_texts) and visible < SCANNED_CHARS_PER_PAGE * len(page_texts) and not fields
-    text, ocr_text, ocr_cut = budget.text(), "", False
+    text, ocr_text, ocr_cut, ink = budget.text(), "", False, None
     if scanned and not deadline.expired():
-        ocr_text, ocr_cut = ocr_pdf(payload, limits, deadline)
+        ocr_text, ocr_cut, ink = ocr_pdf(payload, limits, deadline)
         text = "\n".join(t for t in (text, ocr_text[: limits.max_chars]) if t)
     acceptance = None  # a returned offer's "Sted og dato / Underskrift" block (signature.py)
     if ocr_text:
-        acceptance = acceptance_from_text(ocr_text, ocr=True)
+        acceptance = acceptance_from_text(ocr_text, ocr=True, ink=ink)
     elif not scanned and not deadline.expired():
         acceptance = pdf_acceptance(payload, page_texts, has_form=has_form, form_lines=fields)
     return AttachmentText(

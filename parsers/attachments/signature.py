@@ -16,10 +16,10 @@ import itertools
 import logging
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from parsers.attachments import Acceptance
+from parsers.attachments import Acceptance, BlockInk
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +143,16 @@ def _label_starts_word(line: str, start: int) -> bool:
     return start == 0 or not line[start - 1].isalnum()
 
 
+def label_spans(line: str) -> list[tuple[int, int, str]]:
+    """(start, end, label) of each block label in `line` ("Sted/dato:", "Underskrift"),
+    the label's colon and a bracketed hint included; for finding the labels on a page image."""
+    return [
+        (m.start(), m.end(), m.group("label"))
+        for m in _LABEL.finditer(line)
+        if _label_starts_word(line, m.start())
+    ]
+
+
 # -------------------------------------------------------------------------- the pure core
 
 
@@ -215,9 +225,13 @@ def read_acceptance(
         signature = "drawn"
         said.append(f"handwriting the OCR cannot read{on} beside '{found.garbled}'")
     elif found.name is not None:
-        signature = "written"
         at = f" at '{found.name[1]}'" if found.name[1] else ""
         said.append(f"name '{found.name[0]}' written{on}{at}")
+        if ocr or not _signature_line_left_blank(found):
+            signature = "written"
+        else:
+            signature = "name_only"
+            said.append("the signature line is empty")
     elif found.token is not None:
         signature = "written"
         at = f" at '{found.token[1]}'" if found.token[1] else ""
@@ -238,6 +252,19 @@ def read_acceptance(
         said.append("no date")
     return Acceptance(
         True, signature, dated, empty_field is not None and digital is None, ", ".join(said)
+    )
+
+
+_SIGNATURE_LABEL = re.compile(r"underskrift|signatur|signature", re.I)
+
+
+def _signature_line_left_blank(found: _Found) -> bool:
+    """The block has a line of its own for the signature, left empty, and the name stands
+    at another label ("Navn med blokkbokstaver"): typed, not signed — or signed on paper
+    the bot never saw. Readers of such offers disagree, so a person judges it."""
+    name_label = found.name[1] if found.name else ""
+    return not _SIGNATURE_LABEL.search(name_label) and any(
+        _SIGNATURE_LABEL.search(label) for label in found.blank
     )
 
 
@@ -314,9 +341,15 @@ def _electronic_signature(lines: Sequence[str]) -> tuple[str, bool, str | None] 
     return None
 
 
-def acceptance_from_text(text: str, *, where: str = "", ocr: bool = False) -> Acceptance | None:
-    """`read_acceptance` over a plain text (an OCR'd scan, a text PDF without layout)."""
-    return read_acceptance(text.splitlines(), where=where, ocr=ocr)
+def acceptance_from_text(
+    text: str, *, where: str = "", ocr: bool = False, ink: BlockInk | None = None
+) -> Acceptance | None:
+    """`read_acceptance` over a plain text (an OCR'd scan, a text PDF without layout); `ink`
+    is what the scan's page image shows beside the block's labels (`ink.py`), kept with it."""
+    found = read_acceptance(text.splitlines(), where=where, ocr=ocr)
+    if found is None or ink is None or not found.found:
+        return found
+    return replace(found, ink=ink)
 
 
 # -------------------------------------------------------------------------- PDF

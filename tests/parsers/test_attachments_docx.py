@@ -173,3 +173,22 @@ def test_python_docx_corpus_headers_and_tables_are_read(corpora: Path) -> None:
 def test_docx_missing_optional_parts_still_opens(corpora: Path, name: str) -> None:
     result = read((corpora / "docx/python-docx" / name).read_bytes())
     assert result.error is None
+
+
+def test_a_content_control_around_its_whole_line_gives_the_answer_only() -> None:
+    """A control named "Særlig identifiserende variabler" that holds "Særlig
+    identifiserende variabler: Nei" answers "Nei"."""
+    label = "Særlig identifiserende variabler"
+    document = docx.Document()
+    paragraph = document.add_paragraph()
+    sdt = parse_xml(
+        '<w:sdt xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+        f'<w:sdtPr><w:alias w:val="{label}"/></w:sdtPr>'
+        f"<w:sdtContent><w:r><w:t>{label}: Nei</w:t></w:r></w:sdtContent></w:sdt>"
+    )
+    paragraph._p.append(sdt)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    result = extract_attachment("skjema.docx", DOCX_TYPE, buffer.getvalue(), LIMITS)
+    controls = [f for f in result.form_fields if f.origin == "content_control"]
+    assert [(f.label, f.value) for f in controls] == [(label, "Nei")]

@@ -82,12 +82,28 @@ def acceptance_of(filename: str, payload: bytes) -> Acceptance:
     return acceptance
 
 
-def test_name_and_date_written_in_the_block_count_as_a_written_signature() -> None:
+def test_a_name_in_block_letters_beside_an_empty_signature_line_is_for_a_person() -> None:
+    """Blind readers call it unsigned, the issue's rule ("a name and date written into it")
+    calls it signed: the bot marks it for the caseworker and asks nobody."""
     found = acceptance_of(
         "tilbud_signert.pdf", offer_pdf(place_date="Bergen, 12.03.2025", name="Kari Nordmann")
     )
-    assert (found.found, found.signature, found.dated) == (True, "written", True)
+    assert (found.found, found.signature, found.dated) == (True, "name_only", True)
     assert "Kari Nordmann" in found.evidence and "12.03.2025" in found.evidence
+    assert "the signature line is empty" in found.evidence
+
+
+def test_name_and_date_written_in_a_block_without_a_signature_line_count_as_signed() -> None:
+    found = read_acceptance(
+        [
+            "Aksept av tilbud",
+            "Vi aksepterer tilbudet og vilkårene.",
+            "Sted og dato: Bergen, 12.03.2025",
+            "Navn og stilling: Kari Nordmann, rådgiver",
+        ]
+    )
+    assert found is not None and (found.signature, found.dated) == ("written", True)
+    assert "Kari Nordmann" in found.evidence
 
 
 def test_signature_image_in_the_block_is_a_drawn_signature_beside_its_label() -> None:
@@ -262,5 +278,5 @@ def test_english_block_with_name_and_position_label_is_read() -> None:
             "Name and position: Ole Arve Misund, Director",
         ]
     )
-    assert found is not None and (found.signature, found.dated) == ("written", True)
+    assert found is not None and (found.signature, found.dated) == ("name_only", True)
     assert "Ole Arve Misund" in found.evidence
