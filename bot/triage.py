@@ -26,7 +26,7 @@ from bot.form_answers import (
 )
 from bot.language import detect_language
 from bot.language_decisions import load_language_decisions
-from bot.loop_guard import auto_generated_reasons
+from bot.loop_guard import answers_the_bot, auto_generated_reasons
 from bot.offer_check import OfferCheck, OfferStatus, check_signed_offer, offer_files
 from bot.personal_data import set_apart
 from bot.readability import counts_toward_items, read_attachments, settle
@@ -488,6 +488,8 @@ def _only_brings_items(
     the offer itself. Such a mail is `other` and joins its case, which keeps its category.
     Returns the evidence (`follow_up:<reference>`), or None when the category stands."""
     reference = next(iter(ticket_references), None)
+    if reference is None and (answered := answers_the_bot(read.mail)) is not None:
+        reference = f"reply to {answered}"
     if category is Category.NEW_APPLICATION:
         reference = reference or fields.case_reference
         has_form = bool(present & {"application_form", "text:application_form"})

@@ -237,3 +237,35 @@ def test_a_withdrawal_and_a_thank_you_that_mention_the_acts_are_other(
     )
     assert triage(withdrawal, "test.eml", context).category is Category.OTHER
     assert triage(thanks, "test.eml", context).category is Category.OTHER
+
+
+def test_an_answer_to_the_bots_reply_that_only_brings_a_document_is_other(
+    context: TriageContext,
+) -> None:
+    """No reference typed: the In-Reply-To names one of the bot's own Message-IDs."""
+    from email.utils import make_msgid
+
+    from bot.loop_guard import OWN_ID_MARK
+
+    bot_reply = make_msgid(idstring=OWN_ID_MARK, domain="ssb.no")
+    raw = make_mail(
+        "Hei,\n\nHer er DPIA-en til søknaden om tilgang til mikrodata.\n\nHilsen Kari",
+        subject="Søknad om tilgang til mikrodata – DPIA",
+        headers={"In-Reply-To": bot_reply, "References": bot_reply},
+        attachments=[DPIA_DOC],
+    )
+    verdict = triage(raw, "test.eml", context)
+    assert verdict.category is Category.OTHER
+    assert f"follow_up:reply to {bot_reply}" in verdict.evidence.rules
+
+
+def test_an_answer_to_a_person_at_ssb_is_no_follow_up_to_the_bot(
+    context: TriageContext,
+) -> None:
+    raw = make_mail(
+        "Hei,\n\nVedlagt er søknad om tilgang til mikrodata med variabelliste og DPIA.\n",
+        subject="SV: Søknad om tilgang til mikrodata",
+        headers={"In-Reply-To": "<AM9PR01MB1234@AM9PR01MB1234.eurprd01.prod.outlook.com>"},
+        attachments=[SCRIPT, DPIA_DOC],
+    )
+    assert not any(r.startswith("follow_up:") for r in triage(raw, "t.eml", context).evidence.rules)

@@ -33,6 +33,7 @@ from typing import Final
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 
 from bot.cases import CaseFacts
+from bot.loop_guard import OWN_ID_MARK
 from bot.personal_data import ATTACHMENT
 from bot.replies.headers import (
     clean_message_id,
@@ -243,7 +244,7 @@ def compose(
     message["To"] = reply.recipient
     message.set_raw("Subject", encoded_subject(subject))
     message["Date"] = format_datetime(now)
-    message["Message-ID"] = message_id or make_msgid(domain=message_id_domain)
+    message["Message-ID"] = message_id or make_msgid(idstring=OWN_ID_MARK, domain=message_id_domain)
     parent = clean_message_id(reply.parent_message_id)
     if parent is not None:
         message["In-Reply-To"] = parent

@@ -75,7 +75,7 @@ def test_a_reply_is_threaded_marked_auto_replied_and_from_the_bots_domain() -> N
         mail.message_id,
     ]
     assert reply["Auto-Submitted"] == "auto-replied"
-    assert re.fullmatch(rf"<[^<>@\s]+@{re.escape(DOMAIN)}>", reply["Message-ID"])
+    assert re.fullmatch(rf"<[^<>@\s]+\.mikrobot@{re.escape(DOMAIN)}>", reply["Message-ID"])
     assert parsedate_to_datetime(reply["Date"]) == NOW
     assert reply["Content-Language"] == "nb"
     assert reply["X-Mikrobot-Ticket"] == TICKET
