@@ -109,12 +109,15 @@ def judge_attachment(attachment: AttachmentText, rules: Rules, mail_text: str) -
             scored.append((rule, 0.0, set[str]()))
             continue
         content_hits = set(rule.content.hits(text))
-        title_hits = set(rule.content.hits(title))
-        content_score = rule.weight * min(len(content_hits), _MAX_DISTINCT_HITS)
-        content_score += rule.weight * min(len(title_hits), 2)
-        if rule.content.any(heading):
-            content_score += rule.weight * _HEADING_WEIGHT
-        content_score += _structure_bonus(rule.kind, attachment)
+        content_score = _structure_bonus(rule.kind, attachment)
+        if len(content_hits) < rule.min_hits:
+            content_hits = set()  # too few of its words to speak for the kind
+        else:
+            title_hits = set(rule.content.hits(title))
+            content_score += rule.weight * min(len(content_hits), _MAX_DISTINCT_HITS)
+            content_score += rule.weight * min(len(title_hits), 2)
+            if rule.content.any(heading):
+                content_score += rule.weight * _HEADING_WEIGHT
         scored.append((rule, content_score, content_hits))
     # The file was read: its name may only tip the balance between kinds its content
     # supports about as well as the best one (an invoice named dpia.txt is no DPIA).

@@ -186,6 +186,9 @@ class KindRule:
     requires: PhraseSet | None = None
     """When set, content without any of these phrases says nothing for this kind: a form's
     "Sted og dato / Underskrift" block is no offer unless the text speaks of an offer."""
+    min_hits: int = 1
+    """Distinct content phrases below which the content says nothing for this kind: one
+    "behandlingsansvarlig" in a data processing agreement makes no application form."""
 
 
 @dataclass(frozen=True)
@@ -289,6 +292,7 @@ def load_rules(path: Path = DEFAULT_RULES_FILE) -> Rules:
                 filename=PhraseSet.of(k["filename"]),
                 content=PhraseSet.of(k["content"]),
                 requires=PhraseSet.of(k["requires"]) if k.get("requires") else None,
+                min_hits=int(k.get("min_hits", 1)),
             )
             for k in data["attachment_kinds"]
         ),

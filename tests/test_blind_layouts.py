@@ -269,3 +269,43 @@ def test_an_answer_to_a_person_at_ssb_is_no_follow_up_to_the_bot(
         attachments=[SCRIPT, DPIA_DOC],
     )
     assert not any(r.startswith("follow_up:") for r in triage(raw, "t.eml", context).evidence.rules)
+
+
+def test_one_form_word_in_a_data_processing_agreement_makes_no_form() -> None:
+    agreement = (
+        "Databehandleravtale\n"
+        "mellom Drammen kommune (behandlingsansvarlig) og Universitetet i Oslo (databehandler).\n"
+        "Databehandleren skal bare behandle personopplysninger etter dokumenterte instrukser.\n"
+    )
+    assert kind_of("Databehandleravtale.txt", agreement) is not AttachmentKind.APPLICATION_FORM
+
+
+def test_deleting_as_agreed_is_a_deletion_but_the_offer_as_agreement_is_no_offer(
+    context: TriageContext,
+) -> None:
+    deleted = make_mail(
+        "Hei,\n\nSom avtalt i vedtaket har vi slettet mikrodataene per 2023-11-23.\n\n"
+        "Med hilsen\nEmma Berge",
+        subject="Re: Påminnelse: bekreftelse på sletting",
+    )
+    assert triage(deleted, "t.eml", context).category is Category.DELETION_CONFIRMATION
+    thanks = make_mail(
+        "Hei,\n\nSom avtalt i det signerte tilbudet sletter vi dataene når prosjektet er "
+        "ferdig i 2027.\n\nHilsen Signe",
+        subject="Spørsmål om prosjektet",
+    )
+    verdict = triage(thanks, "t.eml", context)
+    assert "unless:text:signerte tilbudet" in verdict.evidence.rules
+    assert verdict.category is not Category.SIGNED_OFFER
+
+
+def test_a_spreadsheet_without_list_words_is_still_a_variable_list_by_its_shape() -> None:
+    """The minimum of words a kind needs (`min_hits`) never takes away what the file's
+    shape says (a spreadsheet leans to a variable list)."""
+    sheet = AttachmentText(
+        "Annex_1.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "xlsx",
+        "# Sheet1\nName | Code | Years\nIncome | INNTEKT_WLONN | 2015-2023\n",
+    )
+    assert judge_attachment(sheet, RULES, "").kind is AttachmentKind.VARIABLE_LIST

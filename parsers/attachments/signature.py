@@ -227,10 +227,14 @@ def read_acceptance(
     elif found.name is not None:
         at = f" at '{found.name[1]}'" if found.name[1] else ""
         said.append(f"name '{found.name[0]}' written{on}{at}")
-        if ocr or not _signature_line_left_blank(found):
-            signature = "written"
-        else:
-            signature = "name_only"
+        arguable = (
+            not ocr
+            and empty_field is None  # an empty signature field: plainly not signed
+            and found.date is not None  # undated: not "dated and signed" in any reading
+            and _signature_line_left_blank(found)
+        )
+        signature = "name_only" if arguable else "written"
+        if arguable:
             said.append("the signature line is empty")
     elif found.token is not None:
         signature = "written"

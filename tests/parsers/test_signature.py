@@ -280,3 +280,17 @@ def test_english_block_with_name_and_position_label_is_read() -> None:
     )
     assert found is not None and (found.signature, found.dated) == ("name_only", True)
     assert "Ole Arve Misund" in found.evidence
+
+
+def test_a_typed_name_is_no_signature_when_the_signature_field_is_empty_or_undated() -> None:
+    """Only the arguable case (dated, no empty signature field) goes to a person."""
+    undated = read_acceptance(
+        ["Aksept av tilbud", "Sted/dato:", "Underskrift:", "Navn med blokkbokstaver: KARI NORDMANN"]
+    )
+    assert undated is not None and (undated.signature, undated.dated) == ("written", False)
+    empty_field = read_acceptance(
+        ["Aksept av tilbud", "Sted/dato: Oslo 14.03.2025", "Underskrift:", "Navn: Kari Nordmann"],
+        empty_field="signature field 'Underskrift' empty",
+    )
+    assert empty_field is not None and empty_field.signature == "written"
+    assert empty_field.empty_signature_field
