@@ -110,8 +110,8 @@ def judge_attachment(attachment: AttachmentText, rules: Rules, mail_text: str) -
             continue
         content_hits = set(rule.content.hits(text))
         content_score = _structure_bonus(rule.kind, attachment)
-        if len(content_hits) < rule.min_hits:
-            content_hits = set()  # too few of its words to speak for the kind
+        if len(content_hits) < rule.min_hits and not rule.content.any(heading):
+            content_hits = set()  # too few of its words, and its title names another kind
         else:
             title_hits = set(rule.content.hits(title))
             content_score += rule.weight * min(len(content_hits), _MAX_DISTINCT_HITS)

@@ -187,8 +187,9 @@ class KindRule:
     """When set, content without any of these phrases says nothing for this kind: a form's
     "Sted og dato / Underskrift" block is no offer unless the text speaks of an offer."""
     min_hits: int = 1
-    """Distinct content phrases below which the content says nothing for this kind: one
-    "behandlingsansvarlig" in a data processing agreement makes no application form."""
+    """Distinct content phrases below which the content says nothing for this kind, unless
+    the document's first line names it: one "behandlingsansvarlig" in a data processing
+    agreement makes no application form, a page titled "Søknadsskjema" is one."""
 
 
 @dataclass(frozen=True)
