@@ -187,6 +187,11 @@ def _option_cells(cells: list[str]) -> tuple[str, str, str | None] | None:
 
 
 MAX_WRAPPED_LINES = 4
+_QUESTION_THEN_INSTRUCTION = re.compile(
+    r"\?\s+(?:hvis|viss|dersom|om|if)\s+(?:ja|yes|nei|no)\b[^?]{0,80}\.?$", re.IGNORECASE
+)
+"""A question that ends its line with the form's instruction ("…dødsdato? Hvis ja, legg
+ved begrunnelse."): the answer is still on the next line."""
 
 
 def _wrapped_above(line: str, plain: list[str]) -> list[str]:
@@ -355,7 +360,11 @@ def read_lines(
             else:
                 pending = question = label
             continue
-        if answer_lines and line.endswith("?") and len(line.split()) <= 2 * MAX_LABEL_WORDS:
+        if (
+            answer_lines
+            and (line.endswith("?") or _QUESTION_THEN_INSTRUCTION.search(line))
+            and len(line.split()) <= 2 * MAX_LABEL_WORDS
+        ):
             pending = question = _clean(" ".join((*_wrapped_above(line, above), line)))
             continue
         question = _clean(line) if len(line.split()) <= 2 * MAX_LABEL_WORDS else None

@@ -309,3 +309,25 @@ def test_a_spreadsheet_without_list_words_is_still_a_variable_list_by_its_shape(
         "# Sheet1\nName | Code | Years\nIncome | INNTEKT_WLONN | 2015-2023\n",
     )
     assert judge_attachment(sheet, RULES, "").kind is AttachmentKind.VARIABLE_LIST
+
+
+def test_a_question_that_ends_with_the_forms_instruction_takes_the_next_line() -> None:
+    text = (
+        "11. Søkes det om særlig identifiserende variabler, for eksempel grunnkrets, postnummer, full\n"
+        "fødselsdato eller dødsdato? Hvis ja, legg ved begrunnelse.\n"
+        "Ja – full fødselsdato. Begrunnelse ettersendes.\n"
+    )
+    ((label, value, _),) = pairs(text)
+    assert label.startswith("11. Søkes det om særlig identifiserende variabler")
+    assert value == "Ja – full fødselsdato. Begrunnelse ettersendes."
+
+
+def test_sikts_assessment_of_the_processing_stands_for_the_dpia() -> None:
+    assessment = (
+        "Vurdering av behandling av personopplysninger\n"
+        "Referansenummer Sikt 418226\nBehandlingsansvarlig Universitetet i Oslo\n"
+        "Prosjektleder Ahmed Rashid\n"
+        "Sikt har vurdert at behandlingen er i samsvar med personvernregelverket. Det er "
+        "gjennomført en vurdering av personvernkonsekvenser (DPIA); restrisikoen er lav.\n"
+    )
+    assert kind_of("Sikt_vurdering.txt", assessment) is AttachmentKind.DPIA
