@@ -12,6 +12,21 @@ class Address:
     email: str
 
 
+def canonical_address(email: str) -> str:
+    """`local@domain` lower-cased with the domain in IDNA: one spelling per mailbox, the
+    one replies are sent to (`kari@bærum.kommune.no` → `kari@xn--brum-voa.kommune.no`)."""
+    local, at, domain = email.strip().lower().rpartition("@")
+    if not at:
+        return email.strip().lower()
+    domain = domain.rstrip(".")
+    if not domain.isascii():
+        try:
+            domain = domain.encode("idna").decode("ascii")
+        except UnicodeError:
+            return f"{local}@{domain}"
+    return f"{local}@{domain}"
+
+
 @dataclass(frozen=True)
 class RawAttachment:
     """One attachment's decoded bytes, as found in the MIME tree (or inside winmail.dat)."""

@@ -400,3 +400,12 @@ def test_the_bots_ticket_reference_is_found_wherever_it_is_typed() -> None:
     )
     assert find_ticket_references(("sak MB 000013 og XMB-000014, MB-0000145",)) == ("MB-000013",)
     assert find_ticket_references(("Referanse: mb-000013.",)) == ("MB-000013",)
+
+
+def test_ticket_references_past_a_million_are_found() -> None:
+    from parsers.fields import find_ticket_references
+
+    assert find_ticket_references(("Ettersending MB-1234567", "sak MB-000042")) == (
+        "MB-1234567",
+        "MB-000042",
+    )

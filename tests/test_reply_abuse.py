@@ -265,6 +265,30 @@ def test_one_sender_gets_no_more_replies_a_day_than_the_limit(service: Service) 
     assert reasons == [f"rate limit: 2 replies a day to {KARI}"] * 2
 
 
+def test_a_sender_at_an_internationalised_domain_is_limited_too(service: Service) -> None:
+    """Replies go to the IDNA form of the address; the count must use the same spelling,
+    or a sender at `bærum.kommune.no` (SMTPUTF8 mail, or one who varies the case) escapes
+    the limit."""
+    limited(service, max_replies_per_sender_per_day=2)
+    senders = ["kari@bærum.kommune.no", "Kari@Bærum.Kommune.no"] * 2
+    run(
+        service,
+        *(
+            mail(
+                f"Spørsmål {n}",
+                subject=f"Spørsmål {n}",
+                sender="Kari <kari@placeholder.no>",
+                raw_headers={b"kari@placeholder.no": address.encode()},
+            )
+            for n, address in enumerate(senders)
+        ),
+    )
+    assert len(service.store.tickets()) == 4
+    assert [r["To"].lower() for r in replies(service)] == ["kari@xn--brum-voa.kommune.no"] * 2
+    reasons = [e.detail["reason"] for e in events(service) if e.action == "reply_skipped"]
+    assert len(reasons) == 2 and all(r.startswith("rate limit: 2 replies a day") for r in reasons)
+
+
 def test_the_limits_have_sensible_defaults() -> None:
     settings = Settings()
     assert settings.max_replies_per_hour == 200 and settings.max_replies_per_sender_per_day == 5

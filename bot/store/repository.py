@@ -30,7 +30,7 @@ from bot.requirements import Requirement
 from bot.store.models import Mail, OutboxMessage, OutboxStatus, Ticket, TicketEvent, utc_now
 from bot.store.rawmail import RawMailStore
 from bot.verdict import Category, ReplyAction, Verdict
-from parsers.message import ParsedMail
+from parsers.message import ParsedMail, canonical_address
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -489,9 +489,11 @@ def case_language(
 def _reply_counts(session: Session, sender: str | None) -> tuple[int, int]:
     """Replies queued in the last day to this sender and in the last hour to anyone."""
     since = utc_now() - timedelta(days=1)
+    # Replies go to the address in IDNA form: count against the same spelling.
+    recipient = canonical_address(sender) if sender else ""
     to_sender = session.scalar(
         select(func.count(OutboxMessage.id)).where(
-            OutboxMessage.recipient == (sender or ""), OutboxMessage.created_at >= since
+            func.lower(OutboxMessage.recipient) == recipient, OutboxMessage.created_at >= since
         )
     )
     hour_ago = utc_now() - timedelta(hours=1)
