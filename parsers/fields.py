@@ -82,7 +82,9 @@ _BARE_CASE = re.compile(
 _SHORT_BARE_CASE = re.compile(r"(?<![\d/.,])(?P<year>\d{2})\s?/\s?(?P<seq>\d{3,5})(?![\d/.,])")
 _HEAD_LINES = 3
 _MIN_CASE_YEAR = 10
-TICKET_REFERENCE = re.compile(r"(?<![\w-])MB-?\s?(?P<number>[1-9]\d{6,8}|\d{6})(?!\d)", re.IGNORECASE)
+TICKET_REFERENCE = re.compile(
+    r"(?<![\w-])MB-?\s?(?P<number>[1-9]\d{6,8}|\d{6})(?!\d)", re.IGNORECASE
+)
 """`MB-000123`: six digits, zero-padded; past a million tickets the number itself
 (`MB-1234567`, `Ticket.reference`), never a padded seventh digit."""
 
