@@ -588,6 +588,9 @@ _PICTURES = (
 )
 
 
+_BREAKS = (f"{_W}br", f"{_W}cr")
+
+
 def docx_acceptance(body: Any) -> Acceptance | None:
     """The acceptance block of a Word document's body (an lxml element): paragraph and cell
     texts, and a picture (a scanned or drawn signature) in the block's paragraphs. Never raises."""
@@ -597,10 +600,15 @@ def docx_acceptance(body: Any) -> Acceptance | None:
         for paragraph in body.iter(f"{_W}p"):
             if len(lines) >= 20_000:
                 break
-            text = "".join(node.text or "" for node in paragraph.iter(f"{_W}t"))
+            # A line break inside a paragraph ("…decision.<br/>Date: 2025-04-22<br/>Name: …")
+            # starts a line of its own, as Word shows it.
+            text = "".join(
+                (node.text or "") if node.tag == f"{_W}t" else "\n" if node.tag in _BREAKS else " "
+                for node in paragraph.iter(f"{_W}t", *_BREAKS, f"{_W}tab")
+            )
             if any(True for tag in _PICTURES for _ in paragraph.iter(tag)):
                 pictures.append(len(lines))
-            lines.append(" ".join(text.split()))
+            lines.extend(" ".join(part.split()) for part in text.split("\n"))
         block = find_block(lines)
         marks = []
         if block is not None:

@@ -294,3 +294,34 @@ def test_a_typed_name_is_no_signature_when_the_signature_field_is_empty_or_undat
     )
     assert empty_field is not None and empty_field.signature == "written"
     assert empty_field.empty_signature_field
+
+
+def test_a_word_acceptance_block_written_with_line_breaks_is_read_line_by_line() -> None:
+    """Shift+Enter in Word: one paragraph, its lines split by breaks, not by paragraphs."""
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("Offer for access to microdata. Reference 25/00412.")
+    paragraph = document.add_paragraph()
+    for number, text in enumerate(
+        [
+            "Acceptance",
+            "We accept the offer.",
+            "Date: 2025-04-22",
+            "Name: Maria Gonzalez",
+            "Signature: /signed/ Maria Gonzalez",
+        ]
+    ):
+        run = paragraph.add_run(text)
+        if number < 4:
+            run.add_break()
+    buffer = io.BytesIO()
+    document.save(buffer)
+    result = extract_attachment(
+        "offer_signed.docx",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        buffer.getvalue(),
+        ExtractionLimits(),
+    )
+    assert result.acceptance is not None
+    assert (result.acceptance.signature, result.acceptance.dated) == ("written", True)
