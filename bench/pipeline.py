@@ -40,12 +40,13 @@ def run(quick: bool) -> dict[str, Any]:
     from bot.context import load_triage_context
     from bot.language import detect_language
     from bot.loop_guard import auto_generated_reasons
+    from bot.reply_policy import verdict_reply
     from bot.requirements import missing_items
     from bot.settings import Settings
     from bot.triage import (
         ReadMail,
         _present_items,
-        decide_reply,
+        check_offer,
         extract_fields,
         triage_with_mail,
     )
@@ -201,11 +202,11 @@ def run(quick: bool) -> dict[str, Any]:
         floor_ms += t_textcat_floor
 
         def requirements(classification: Any = classification) -> Any:
-            present, conditions = _present_items(read, fields, rules)
+            items = _present_items(read, fields, rules, check_offer(read, rules))
             missing = missing_items(
-                classification.category, present, conditions, context.requirements
+                classification.category, items.present, items.conditions, context.requirements
             )
-            return decide_reply(mail.subject, "nb", False, missing)
+            return verdict_reply(mail.subject, "nb", False, missing)
 
         fields = extract_fields(read, rules)
         took["requirements"], _ = _timed(repeat, requirements)

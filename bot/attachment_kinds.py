@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.rules import PhraseSet, Rules
+from bot.rules import Rules
 from bot.verdict import AttachmentKind
 from parsers.attachments import AttachmentText
 
@@ -33,14 +33,6 @@ _NOT_DOCUMENTS = frozenset(
     {"application/pgp-signature", "application/pkcs7-signature", "application/x-pkcs7-signature"}
 )
 """Cryptographic signatures of the mail itself: never a form, offer or list."""
-_INVOICE = PhraseSet.of(
-    [
-        "fakturadato", "fakturanr", "fakturanummer", "forfallsdato", "forfallsdag", "kid",
-        "kid-nummer", "invoice date", "invoice number", "invoice no", "due date", "payment due",
-    ]
-)  # fmt: skip
-"""An invoice's own fields: a read file with two of them is a bill, whatever its name or its
-"MVA" says (SSB's offer states a price, but has no invoice date or due date)."""
 
 
 @dataclass(frozen=True)
@@ -61,8 +53,6 @@ _SECTION_KINDS = (
 )
 _SECTION_HEADING_WORDS = 8
 _SECTION_MIN_HITS = 3
-_SECTION_HEADING = re.compile(r"^(?:del|part|vedlegg|appendix|bilag)\s+\w{1,3}\b", re.IGNORECASE)
-"""A heading that opens a part of the document ("Del 2:", "Part B", "Vedlegg 1")."""
 
 
 def _sections(text: str, rules: Rules, best: AttachmentKind) -> tuple[AttachmentKind, ...]:
@@ -72,7 +62,8 @@ def _sections(text: str, rules: Rules, best: AttachmentKind) -> tuple[Attachment
     lines = text.splitlines()
     for index, line in enumerate(lines):
         heading = line.strip()
-        if not _SECTION_HEADING.match(heading) or len(heading.split()) > _SECTION_HEADING_WORDS:
+        opens_a_part = rules.attachment_text.section_heading.match(heading)
+        if not opens_a_part or len(heading.split()) > _SECTION_HEADING_WORDS:
             continue
         rest = "\n".join(lines[index:])
         for rule in rules.attachment_kinds:
@@ -101,7 +92,8 @@ def judge_attachment(attachment: AttachmentText, rules: Rules, mail_text: str) -
     title = text[:_TITLE_CHARS]
     heading = next((line for line in text.splitlines() if line.strip()), "")[:_HEADING_CHARS]
     read = content_was_read(attachment)
-    if read and len(set(_INVOICE.hits(text))) >= 2:
+    # Two of an invoice's own fields (`invoice_fields`): a bill, whatever its name says.
+    if read and len(set(rules.attachment_text.invoice_fields.hits(text))) >= 2:
         return KindJudgement(AttachmentKind.OTHER, 0.0, ())
     scored = []
     for rule in rules.attachment_kinds:

@@ -3,8 +3,9 @@
 A form's question about especially identifying variables names "grunnkrets, postnummer,
 fødselsdato" in its label; read as prose, that label looks like a request. Here only the
 answer counts: "Nei", "Ingen", "Ikke aktuelt", "N/A", "No", "None", "–", an empty field or
-an unticked box mean no. Pure functions over `FormField`s (`parsers/forms.py` reads them);
-every decision says where it came from, for `Evidence.sources`.
+an unticked box mean no (the words: `[form_answers]` in `bot/data/rules.toml`). Pure
+functions over `FormField`s (`parsers/forms.py` reads them); every decision says where it
+came from, for `Evidence.sources`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
-from bot.rules import PhraseSet, Signals
+from bot.rules import FormAnswerWords, Signals
 from parsers.attachments import FormField
 
 CONDITION = "condition:identifying_variables_requested"
@@ -28,51 +29,6 @@ MIN_FIELDS_FOR_A_FORM = 3
 """A file with this many fields (or one recognised question) is read as answers."""
 _QUOTE_CHARS = 60
 
-_NO = re.compile(
-    r"^(?:nei|ingen|ikke\s+aktuelt|ikkje\s+aktuelt|ikke\s+relevant|ikkje\s+relevant|"
-    r"not\s+applicable|not\s+relevant|n/?a|no|none|nothing|nil|off|false|0|[-–—]+)(?![\w/])",
-    re.IGNORECASE,
-)
-_YES = re.compile(r"^(?:ja|jo|yes|y|x|on|true|1|[✓✔☒☑⊠■]|\[x\]|\(x\))(?!\w)", re.IGNORECASE)
-_BOTH_OPTIONS = re.compile(r"^(?:ja|yes)\W+(?:nei|no)\W*$|^(?:nei|no)\W+(?:ja|yes)\W*$", re.I)
-"""A radio group's printed labels ("Ja Nei", "Yes / No") with no choice among them."""
-_ATTACHED = re.compile(
-    r"\b(?:vedlagt|vedlagd|vedlegg\w*|attached|enclosed|see\s+attachment|se\s+vedl\w*)\b",
-    re.IGNORECASE,
-)
-_LATER = re.compile(
-    r"\b(?:ettersend\w*|sendes\s+senere|kommer\s+senere|under\s+arbeid|later|in\s+progress"
-    r"|sendes\s+(?:direkte|separat|seinare)|kjem\s+seinare|will\s+(?:follow|be\s+sent)"
-    r"|to\s+follow|følger\s+senere|ikke\s+ferdig|ikkje\s+ferdig)\b",
-    re.IGNORECASE,
-)
-_INSTRUCTION = re.compile(
-    r"\b(?:legg\s+ved|legg\s+ved\s+DPIA\s+eller|eller\s+ei?n\s+(?:begrunnelse|grunngjeving)"
-    r"|attach\s+(?:a|the)\s+DPIA\s+or|please\s+attach)\b",
-    re.IGNORECASE,
-)
-"""A form's printed instruction ("legg ved DPIA eller en begrunnelse …"), read as an answer."""
-_IDENTIFYING_QUESTION = PhraseSet.of(
-    [
-        "identifiserende", "identifiserande", "identifying", "identifiable", "identifiserbare",
-        "identifiserbar", "identifiers",
-    ]
-)  # fmt: skip
-_JUSTIFICATION_LABEL = PhraseSet.of(
-    [
-        "begrunn*", "grunngjev*", "grunngi*", "justif*", "hvorfor", "kvifor", "why", "reason*",
-        "rationale", "behov for",
-    ]
-)  # fmt: skip
-_DPIA_LABEL = PhraseSet.of(
-    [
-        "dpia", "personvernkonsekvens*", "pvk", "konsekvensutredning*", "konsekvensvurdering*",
-        "impact assessment", "konsekvensutgreiing*",
-    ]
-)  # fmt: skip
-_NEEDED_WORDS = PhraseSet.of(
-    ["nødvendig", "naudsynt", "påkrevd", "needed", "required", "necessary"]
-)
 _VARIABLE_NAME_WORDS = 4
 """A label of at most this many words naming an identifying variable is that variable's row."""
 
@@ -120,16 +76,16 @@ def normalized_label(label: str) -> str:
     return " ".join(re.sub(r"[_.]+", " ", label).split())
 
 
-def question_of(field: FormField, signals: Signals) -> Question:
+def question_of(field: FormField, signals: Signals, words: FormAnswerWords) -> Question:
     """Which of the requirement questions the field's label asks, if any."""
     label = normalized_label(field.label)
     names_variable = signals.identifying_variables.any(label)
-    identifying = names_variable or _IDENTIFYING_QUESTION.any(label)
-    if identifying and _JUSTIFICATION_LABEL.any(label):
+    identifying = names_variable or words.identifying_question.any(label)
+    if identifying and words.justification_question.any(label):
         return Question.JUSTIFICATION
-    if _DPIA_LABEL.any(label) and not identifying:
+    if words.dpia_question.any(label) and not identifying:
         return Question.DPIA
-    if _IDENTIFYING_QUESTION.any(label):
+    if words.identifying_question.any(label):
         return Question.IDENTIFYING
     if names_variable:
         short = len(label.split(" | ")[0].split()) <= _VARIABLE_NAME_WORDS
@@ -139,18 +95,18 @@ def question_of(field: FormField, signals: Signals) -> Question:
     return Question.OTHER
 
 
-def answer_of(field: FormField) -> Answer:
+def answer_of(field: FormField, words: FormAnswerWords) -> Answer:
     """Yes, no, or a free text that is neither; an empty field or unticked box is no."""
     value = " ".join(field.value.split())
     if field.checked is False:
         return Answer.NO
     if field.checked is True:
-        return Answer.NO if _NO.match(value) else Answer.YES
-    if _BOTH_OPTIONS.match(value) or value.endswith("?"):
+        return Answer.NO if words.no.match(value) else Answer.YES
+    if words.both_options.match(value) or value.endswith("?"):
         return Answer.UNKNOWN  # the options printed, nothing chosen; or the next question
-    if not value or _NO.match(value):
+    if not value or words.no.match(value):
         return Answer.NO
-    if _YES.match(value):
+    if words.yes.match(value):
         return Answer.YES
     return Answer.UNKNOWN
 
@@ -172,15 +128,21 @@ def _quote(text: str) -> str:
     return f"'{text if len(text) <= _QUOTE_CHARS else text[: _QUOTE_CHARS - 1] + '…'}'"
 
 
-def _asks_identifying(field: FormField, question: Question, signals: Signals) -> Answer:
+def _asks_identifying(
+    field: FormField, question: Question, signals: Signals, words: FormAnswerWords
+) -> Answer:
     """Whether this one answer asks for especially identifying variables."""
-    answer = answer_of(field)
+    answer = answer_of(field, words)
     value_names = signals.identifying_variables.any(field.value)
     if question is Question.IDENTIFYING:
         if answer is Answer.UNKNOWN:
             # "Grunnkrets og postnummer" answers yes; "Se variabelliste" defers to the list.
             return Answer.YES if value_names else Answer.UNKNOWN
-        if field.checked and answer is Answer.YES and not (value_names or _YES.match(field.value)):
+        if (
+            field.checked
+            and answer is Answer.YES
+            and not (value_names or words.yes.match(field.value))
+        ):
             # a ticked box under the question that names something else ("Kommune")
             return Answer.NO if field.value.strip() else Answer.YES
         return answer
@@ -192,7 +154,7 @@ def _asks_identifying(field: FormField, question: Question, signals: Signals) ->
         question is Question.OTHER
         and value_names
         and answer is not Answer.NO
-        and question_of(FormField(field.value, ""), signals)
+        and question_of(FormField(field.value, ""), signals, words)
         in (Question.OTHER, Question.VARIABLE)  # not the next question read as this answer
     ):
         return Answer.YES  # "Variabler: kjønn, alder, postnummer"; a ticked "Grunnkrets"
@@ -212,7 +174,9 @@ class FormSource:
     """A variable list describes its variables ("må begrunnes"): it never justifies them."""
 
 
-def read_form_answers(forms: Iterable[FormSource], signals: Signals) -> FormReading:
+def read_form_answers(
+    forms: Iterable[FormSource], signals: Signals, words: FormAnswerWords
+) -> FormReading:
     """Decisions from the answers of every form in one mail, with their provenance."""
     requested = justified = exemption = False
     claimed_in: str | None = None
@@ -221,28 +185,28 @@ def read_form_answers(forms: Iterable[FormSource], signals: Signals) -> FormRead
     sources: list[tuple[str, str]] = []
     for source in forms:
         file, fields, may_request = source.where, source.fields, source.may_request
-        questions = [(field, question_of(field, signals)) for field in fields]
+        questions = [(field, question_of(field, signals, words)) for field in fields]
         recognised = [q for _f, q in questions if q is not Question.OTHER]
         if may_request and (recognised or len(fields) >= MIN_FIELDS_FOR_A_FORM):
             forms_read.add(file)
         for field, question in questions:
-            if _label_is_a_question(field, question):
+            if _label_is_a_question(field, question, words):
                 labels.append(field.label)
             if may_request:
-                asks = _asks_identifying(field, question, signals)
+                asks = _asks_identifying(field, question, signals, words)
                 if asks is Answer.YES:
                     requested = True
                     sources.append((CONDITION, f"requested: {where(field, file)}"))
                 elif asks is Answer.NO and question is not Question.OTHER:
                     sources.append((CONDITION, f"not requested: {where(field, file)}"))
-            if source.may_justify and _justifies(field, question, signals):
+            if source.may_justify and _justifies(field, question, signals, words):
                 justified = True
                 sources.append(("provided:identifying_justification", where(field, file)))
             if question is Question.DPIA:
-                if _exempts_dpia(field, signals):
+                if _exempts_dpia(field, signals, words):
                     exemption = True
                     sources.append(("provided:dpia_exemption", where(field, file)))
-                elif _claims_attached(field):
+                elif _claims_attached(field, words):
                     claimed_in = claimed_in or file
                     sources.append(("claimed:dpia", f"attached, says {where(field, file)}"))
             elif (
@@ -263,39 +227,41 @@ def read_form_answers(forms: Iterable[FormSource], signals: Signals) -> FormRead
     )
 
 
-def _label_is_a_question(field: FormField, question: Question) -> bool:
+def _label_is_a_question(field: FormField, question: Question, words: FormAnswerWords) -> bool:
     """Whether the label's words are a question, to be blanked in the prose: always for the
     justification, DPIA and "identifying variables" questions; a label that only names a
     variable ("Grunnkrets: …") only when a yes or no answers it."""
     if question in (Question.JUSTIFICATION, Question.DPIA):
         return True
-    if question is Question.IDENTIFYING and _IDENTIFYING_QUESTION.any(field.label):
+    if question is Question.IDENTIFYING and words.identifying_question.any(field.label):
         return True
-    return question is not Question.OTHER and answer_of(field) is not Answer.UNKNOWN
+    return question is not Question.OTHER and answer_of(field, words) is not Answer.UNKNOWN
 
 
-def _justifies(field: FormField, question: Question, signals: Signals) -> bool:
+def _justifies(
+    field: FormField, question: Question, signals: Signals, words: FormAnswerWords
+) -> bool:
     """A filled justification field, or any answer that gives a reason for the variables."""
-    if field.checked is not None or answer_of(field) is Answer.NO:
+    if field.checked is not None or answer_of(field, words) is Answer.NO:
         return False
     value = field.value
-    if _LATER.search(value):
+    if words.later.any(value):
         return False  # "Begrunnelse ettersendes": promised, not given
     if question is Question.JUSTIFICATION:
         # A reason, not a list of what is wanted ("Grunnkrets, see script"): a reason word
         # ("fordi", "for å", "because") or a sentence of some length.
-        words = len(value.split())
+        count = len(value.split())
         reason = signals.identifying_justification.cues.any(value)
-        if _ATTACHED.search(value) and not reason:
+        if words.attached.any(value) and not reason:
             return False  # "Se vedlagt begrunnelse": the attachment is the justification
-        return (reason and words >= MIN_JUSTIFICATION_WORDS) or words >= MIN_REASON_WORDS
+        return (reason and count >= MIN_JUSTIFICATION_WORDS) or count >= MIN_REASON_WORDS
     return signals.identifying_justification.found(value)
 
 
-def _exempts_dpia(field: FormField, signals: Signals) -> bool:
+def _exempts_dpia(field: FormField, signals: Signals, words: FormAnswerWords) -> bool:
     """A written reason why no DPIA is needed, or a ticked "not needed" box."""
     value = field.value
-    if field.checked is False or _INSTRUCTION.search(value) or _LATER.search(value):
+    if field.checked is False or words.instructions.any(value) or words.later.any(value):
         return False  # the question's own instruction, or a DPIA still to come
     if signals.dpia_exemption.cues.any(value) or signals.dpia_exemption.found(value):
         return True
@@ -303,43 +269,33 @@ def _exempts_dpia(field: FormField, signals: Signals) -> bool:
         return False
     label = normalized_label(field.label)
     reasoned = len(value.split()) >= MIN_JUSTIFICATION_WORDS
-    if answer_of(field) is Answer.NO:
-        return reasoned and _NEEDED_WORDS.any(label)  # "Nei, fordi …" to "Er DPIA nødvendig?"
-    if _YES.match(value) or _ATTACHED.search(value) or _LATER.search(value):
+    if answer_of(field, words) is Answer.NO:
+        # "Nei, fordi …" to "Er DPIA nødvendig?"
+        return reasoned and words.needed_question.any(label)
+    if words.yes.match(value) or words.attached.any(value) or words.later.any(value):
         return False
     # "Begrunnelse for at DPIA ikke er nødvendig: Datasettet er pseudonymisert, …"
-    return reasoned and (_JUSTIFICATION_LABEL.any(label) or _NEEDED_WORDS.any(label))
+    return reasoned and (
+        words.justification_question.any(label) or words.needed_question.any(label)
+    )
 
 
-def _claims_attached(field: FormField) -> bool:
+def _claims_attached(field: FormField, words: FormAnswerWords) -> bool:
     """The DPIA answer says it is attached: "Vedlagt", "Ja, DPIA er vedlagt", a ticked box."""
-    if answer_of(field) is Answer.NO or _LATER.search(field.value):
+    if answer_of(field, words) is Answer.NO or words.later.any(field.value):
         return False
-    return bool(_ATTACHED.search(field.value))
+    return words.attached.any(field.value)
 
 
-_PRINTED_OPTIONS = re.compile(
-    r"\b(?:ja|jo|yes|nei|no)\b[^/\n]{0,40}(?:\s/\s*[^/\n]{1,40}){1,4}", re.IGNORECASE
-)
-"""A question's options printed in a row ("Ja, vedlagt / Nei, ikke nødvendig / Under
-arbeid"): a menu, not an answer (on a scan, OCR cannot tell which one is ticked)."""
-
-
-_CONDITIONAL_LABEL = re.compile(
-    r"^[^:]*\b(?:hvis|dersom|viss|if|when|når)\b[^:]*:\s*(?:\S+\s*){0,2}$", re.IGNORECASE
-)
-"""A printed label that states a condition ("Begrunnelse dersom DPIA ikke er nødvendig:",
-"Hvis ja: begrunnelse"): it names the case, it does not say the case holds."""
-
-
-def without_instructions(text: str) -> str:
+def without_instructions(text: str, words: FormAnswerWords) -> str:
     """Prose minus the form's printed instructions ("legg ved DPIA eller en begrunnelse for
-    hvorfor DPIA ikke er nødvendig"), conditional labels and option menus, which name what
-    they ask for without giving it."""
+    hvorfor DPIA ikke er nødvendig"), conditional labels ("Hvis ja: begrunnelse") and option
+    menus ("Ja, vedlagt / Nei, ikke nødvendig"), which name what they ask for without giving
+    it."""
     return "\n".join(
-        _PRINTED_OPTIONS.sub(" ", line)
+        words.option_menu.sub(" ", line)
         for line in text.split("\n")
-        if not _INSTRUCTION.search(line) and not _CONDITIONAL_LABEL.match(line.strip())
+        if not words.instructions.any(line) and not words.conditional_label.match(line.strip())
     )
 
 

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot.rules import OfferMail
 from bot.verdict import AttachmentKind, ItemNote, NoteReason
 from parsers.attachments import Acceptance, AttachmentText
 from parsers.attachments.signature import acceptance_from_text
@@ -28,24 +29,6 @@ LOGO_MAX_TEXT = 40
 _LOGO_NAME = re.compile(r"^(?:image|img|logo|outlook|~wrd)\d*\b.*\.(?:png|gif|jpe?g|bmp)$", re.I)
 POOR_OCR_CHARS = 80
 """A scan whose OCR gives fewer characters than this shows nothing the bot can judge."""
-
-_ATTACHED = re.compile(
-    r"vedlagt|vedlagd|vedlegg|ligger\s+ved|ligg\s+ved|følger\s+(?:med|ved)|attached|attachment|"
-    r"enclosed|find\s+(?:the\s+)?(?:signed\s+)?\w*\s*attach|se\s+vedlegg",
-    re.I,
-)
-_OFFER_WORDS = re.compile(
-    r"signert|signerte|signed|underskrevet|underskrive|underteikna|aksept|tilbud|tilbod|offer",
-    re.I,
-)
-_NOT_YET = re.compile(
-    r"ettersend|kommer\s+(?:i|senere|seinere|snart|etter|på)|kjem\s|sender\s+(?:\w+\s+){0,3}senere|"
-    r"will\s+(?:follow|send|be\s+sent|come)|to\s+follow|not\s+(?:yet\s+)?attached|"
-    r"ikke\s+(?:\w+\s+){0,2}vedlagt|ikkje\s+(?:\w+\s+){0,2}vedlagd|senere|seinare|later|"
-    r"neste\s+(?:uke|veke)|next\s+week|by\s+post|per\s+post|i\s+posten|forgot|glemte|gløymde",
-    re.I,
-)
-
 
 _DATED = re.compile(r"dated [^,]+")
 """The date OCR read, as `read_acceptance` words it in its evidence."""
@@ -98,16 +81,16 @@ def is_logo(file: OfferFile) -> bool:
     return wordless and (small or (named and file.inline))
 
 
-def claims_attached(mail_text: str) -> str | None:
-    """The sentence in which the sender says the signed offer is attached, or None."""
+def claims_attached(mail_text: str, words: OfferMail) -> str | None:
+    """The sentence in which the sender says the signed offer is attached (`words`), or None."""
     for sentence in re.split(r"(?<=[.!?])\s+|\n+", mail_text):
-        said = _ATTACHED.search(sentence) and _OFFER_WORDS.search(sentence)
-        if said and not _NOT_YET.search(sentence):
+        said = words.attached.search(sentence) and words.offer.search(sentence)
+        if said and not words.not_yet.search(sentence):
             return sentence.strip()[:160]
     return None
 
 
-def check_signed_offer(files: Sequence[OfferFile], mail_text: str) -> OfferCheck:
+def check_signed_offer(files: Sequence[OfferFile], mail_text: str, words: OfferMail) -> OfferCheck:
     """The `signed_offer` requirement from the attachments judged offers and the sender's text.
 
     Signed when any offer's acceptance block has a signature and a date; not signed when the
@@ -139,7 +122,7 @@ def check_signed_offer(files: Sequence[OfferFile], mail_text: str) -> OfferCheck
             ),
             sources=tuple((CODE, _source(e, f)) for f, (_s, e) in judged),
         )
-    claim = claims_attached(mail_text)
+    claim = claims_attached(mail_text, words)
     if claim is not None and not any(
         f.attachment.error is not None and f.kind is AttachmentKind.SIGNED_OFFER for f in files
     ):

@@ -24,31 +24,22 @@ class Sentence:
     question: bool
 
 
-def sentences(text: str) -> list[Sentence]:
-    """The text's sentences, each marked when it asks (ends with "?")."""
+def sentences(text: str, requests: PoliteRequests) -> list[Sentence]:
+    """The text's sentences, each marked when it asks (ends with "?" and is no request put
+    as a question, `requests`)."""
     found = []
     start = 0
     for match in _SENTENCE_SPLIT.finditer(text):
-        found.append(_sentence(text, start, match.start()))
+        found.append(_sentence(text, start, match.start(), requests))
         start = match.end()
-    found.append(_sentence(text, start, len(text)))
+    found.append(_sentence(text, start, len(text), requests))
     return [s for s in found if s.text]
 
 
-_POLITE_REQUEST = re.compile(
-    r"^(?:could|can|would|will)\s+you\s+(?:please\s+)?(?:add|remove|extend|change|replace"
-    r"|prolong|include)\b|\bplease\b|^(?:kan|kunne|vil)\s+(?:dere|de|du)\s+(?:vennligst\s+"
-    r"|gjerne\s+)?(?:legge\s+til|leggje\s+til|utvide|forlenge|endre|fjerne|ta\s+med)\b",
-    re.IGNORECASE,
-)
-"""A request put as a question ("Could you please add Dr. Virtanen as a project member?",
-"Kan dere legge til …?"): it asks for the act, it does not ask about it."""
-
-
-def _sentence(text: str, start: int, end: int) -> Sentence:
+def _sentence(text: str, start: int, end: int, requests: PoliteRequests) -> Sentence:
     raw = text[start:end]
     part = raw.strip()
-    asks = part.endswith("?") and not _POLITE_REQUEST.search(part)
+    asks = part.endswith("?") and not requests.found(part)
     return Sentence(start + len(raw) - len(raw.lstrip()), part, asks)
 
 
@@ -64,6 +55,10 @@ def _fold(word: str) -> str:
     return "".join(_LETTER_STAND_INS.get(c, c) for c in word)
 
 
+def _same(word: str) -> str:
+    return word
+
+
 @dataclass(frozen=True)
 class PhraseSet:
     """Phrases matched case-insensitively on word boundaries.
@@ -77,10 +72,13 @@ class PhraseSet:
     pattern: re.Pattern[str]
 
     @classmethod
-    def of(cls, phrases: list[str] | tuple[str, ...]) -> PhraseSet:
+    def of(cls, phrases: list[str] | tuple[str, ...], *, fold: bool = True) -> PhraseSet:
+        """`fold=False`: æ, ø and å match only themselves ("følger" is not "folger")."""
+        exact = _fold if fold else _same
+
         def words(part: str) -> str:
             body = r"\s+".join(
-                _fold(re.escape(w.rstrip("*"))) + (r"\w*" if w.endswith("*") else "")
+                exact(re.escape(w.rstrip("*"))) + (r"\w*" if w.endswith("*") else "")
                 for w in part.lower().split()
             )
             return body
@@ -207,10 +205,74 @@ class Signals:
     signed_offer_context: PhraseSet
     form_questions: re.Pattern[str]
     own_organization_numbers: frozenset[str]
+    negations: PhraseSet
+    """A sentence with one of these denies what it names ("Vi trenger ikke grunnkrets")."""
 
     def without_form_questions(self, text: str) -> str:
         """The text with SSB's standard form questions blanked: what is left are answers."""
         return self.form_questions.sub(" ", text)
+
+
+@dataclass(frozen=True)
+class FormAnswerWords:
+    """The words of a form's answers, questions and printed text (`[form_answers]`), as
+    `bot/form_answers.py` reads them."""
+
+    no: re.Pattern[str]
+    """Matched at an answer's start: "Nei", "Ikke aktuelt", "N/A", "–"."""
+    yes: re.Pattern[str]
+    """Matched at an answer's start: "Ja", "X", a tick mark."""
+    both_options: re.Pattern[str]
+    """A radio group's printed labels and nothing chosen ("Ja Nei", "Yes / No")."""
+    option_menu: re.Pattern[str]
+    """Options printed in a row ("Ja, vedlagt / Nei, ikke nødvendig / Under arbeid")."""
+    attached: PhraseSet
+    later: PhraseSet
+    instructions: PhraseSet
+    conditional_label: re.Pattern[str]
+    """A printed label that states a condition ("Hvis ja: begrunnelse"), matched on a line."""
+    identifying_question: PhraseSet
+    justification_question: PhraseSet
+    dpia_question: PhraseSet
+    needed_question: PhraseSet
+
+
+@dataclass(frozen=True)
+class TypedForm:
+    """The labels that make the mail's text a typed application form (`[typed_form]`)."""
+
+    title_label: re.Pattern[str]
+    purpose_label: re.Pattern[str]
+
+
+@dataclass(frozen=True)
+class OfferMail:
+    """A sentence of the mail that says the offer is attached, or not yet (`[offer_mail]`)."""
+
+    attached: re.Pattern[str]
+    offer: re.Pattern[str]
+    not_yet: re.Pattern[str]
+
+
+@dataclass(frozen=True)
+class AttachmentWords:
+    """What an attachment's own text shows (`[attachment_text]`)."""
+
+    invoice_fields: PhraseSet
+    section_heading: re.Pattern[str]
+    """A line that opens a part of the document ("Del 2:", "Part B", "Vedlegg 1")."""
+
+
+@dataclass(frozen=True)
+class PoliteRequests:
+    """A request put as a question ("Could you please add …?", "Kan dere legge til …?"): it
+    asks for the act, it does not ask about it (`[polite_requests]`)."""
+
+    opening: re.Pattern[str]
+    anywhere: PhraseSet
+
+    def found(self, sentence: str) -> bool:
+        return self.opening.search(sentence) is not None or self.anywhere.any(sentence)
 
 
 @dataclass(frozen=True)
@@ -230,6 +292,11 @@ class Rules:
     kind_cues: tuple[KindCue, ...]
     signals: Signals
     language: LanguageMarkers
+    form_answers: FormAnswerWords
+    typed_form: TypedForm
+    offer_mail: OfferMail
+    attachment_text: AttachmentWords
+    polite_requests: PoliteRequests
 
 
 def _proximity(table: dict[str, Any]) -> ProximityRule:
@@ -244,6 +311,57 @@ def _loose_phrases(phrases: list[str]) -> re.Pattern[str]:
     return re.compile("|".join(words) or r"(?!)", re.IGNORECASE)
 
 
+def _words(words: list[str]) -> str:
+    """Literal words as one group of alternatives, letter for letter, in the file's order;
+    a space stands for any white space (a line break in "ikke aktuelt" too)."""
+    alternatives = [r"\s+".join(re.escape(part) for part in word.split()) for word in words]
+    return f"(?:{'|'.join(alternatives) or '(?!)'})"
+
+
+def _patterns(patterns: list[str]) -> str:
+    """The file's regular expressions as one group of alternatives, in the file's order."""
+    return f"(?:{'|'.join(patterns) or '(?!)'})"
+
+
+def _form_answers(table: dict[str, Any]) -> FormAnswerWords:
+    printed_yes, printed_no = _words(table["printed_yes"]), _words(table["printed_no"])
+    return FormAnswerWords(
+        # No: not before a letter, digit or "/" ("Nei/Ja" is the printed options).
+        no=re.compile(rf"^{_words(table['no'])}(?![\w/])", re.IGNORECASE),
+        yes=re.compile(rf"^{_words(table['yes'])}(?!\w)", re.IGNORECASE),
+        both_options=re.compile(
+            rf"^{printed_yes}\W+{printed_no}\W*$|^{printed_no}\W+{printed_yes}\W*$",
+            re.IGNORECASE,
+        ),
+        option_menu=re.compile(
+            rf"\b{_words(table['option_menu'])}\b[^/\n]{{0,40}}(?:\s/\s*[^/\n]{{1,40}}){{1,4}}",
+            re.IGNORECASE,
+        ),
+        attached=PhraseSet.of(table["attached"]),
+        later=PhraseSet.of(table["later"], fold=False),
+        instructions=PhraseSet.of(table["instructions"]),
+        conditional_label=re.compile(
+            rf"^[^:]*\b{_words(table['conditions'])}\b[^:]*:\s*(?:\S+\s*){{0,2}}$",
+            re.IGNORECASE,
+        ),
+        identifying_question=PhraseSet.of(table["identifying_question"]),
+        justification_question=PhraseSet.of(table["justification_question"]),
+        dpia_question=PhraseSet.of(table["dpia_question"]),
+        needed_question=PhraseSet.of(table["needed_question"]),
+    )
+
+
+def _polite_requests(table: dict[str, Any]) -> PoliteRequests:
+    openings = [
+        rf"{_words(p['ask'])}\s+{_words(p['addressee'])}\s+(?:{_words(p['softeners'])}\s+)?"
+        rf"{_words(p['verbs'])}\b"
+        for p in table["phrasings"]
+    ]
+    return PoliteRequests(
+        re.compile(f"^{_patterns(openings)}", re.IGNORECASE), PhraseSet.of(table["anywhere"])
+    )
+
+
 def _lower_set(values: list[str]) -> frozenset[str]:
     return frozenset(v.lower() for v in values)
 
@@ -254,6 +372,7 @@ def load_rules(path: Path = DEFAULT_RULES_FILE) -> Rules:
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     auto = data["auto_generated"]
     signals = data["signals"]
+    typed, offer = data["typed_form"], data["offer_mail"]
     return Rules(
         classifier=ClassifierSettings(**{k: float(v) for k, v in data["classifier"].items()}),
         auto_generated=AutoGeneratedRules(
@@ -308,9 +427,28 @@ def load_rules(path: Path = DEFAULT_RULES_FILE) -> Rules:
             signed_offer_context=PhraseSet.of(signals["signed_offer_context"]),
             form_questions=_loose_phrases(signals["form_questions"]),
             own_organization_numbers=frozenset(signals["own_organization_numbers"]),
+            negations=PhraseSet.of(signals["negations"]),
         ),
         language=LanguageMarkers(
             nynorsk=PhraseSet.of(data["language"]["nynorsk_markers"]),
             bokmal=PhraseSet.of(data["language"]["bokmal_markers"]),
         ),
+        form_answers=_form_answers(data["form_answers"]),
+        typed_form=TypedForm(
+            title_label=re.compile(f"^{_patterns(typed['title_labels'])}", re.IGNORECASE),
+            purpose_label=re.compile(f"^{_patterns(typed['purpose_labels'])}", re.IGNORECASE),
+        ),
+        offer_mail=OfferMail(
+            attached=re.compile(_patterns(offer["attached"]), re.IGNORECASE),
+            offer=re.compile(_patterns(offer["offer"]), re.IGNORECASE),
+            not_yet=re.compile(_patterns(offer["not_yet"]), re.IGNORECASE),
+        ),
+        attachment_text=AttachmentWords(
+            invoice_fields=PhraseSet.of(data["attachment_text"]["invoice_fields"]),
+            section_heading=re.compile(
+                rf"^{_words(data['attachment_text']['section_headings'])}\s+\w{{1,3}}\b",
+                re.IGNORECASE,
+            ),
+        ),
+        polite_requests=_polite_requests(data["polite_requests"]),
     )

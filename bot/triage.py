@@ -32,7 +32,7 @@ from bot.personal_data import set_apart
 from bot.readability import counts_toward_items, read_attachments, settle
 from bot.reply_policy import REPLY_PREFIX, verdict_reply, written_standard
 from bot.requirements import IDENTIFYING, Requirement, missing_items
-from bot.rules import Rules, sentences
+from bot.rules import PhraseSet, Rules, TypedForm, sentences
 from bot.verdict import (
     AttachmentKind,
     AttachmentVerdict,
@@ -169,7 +169,7 @@ def judge(read: ReadMail, file: str, context: TriageContext) -> Verdict:
         classification = classify(read.inputs, context.rules, context.model)
     category = classification.category
 
-    offer = check_offer(read)
+    offer = check_offer(read, context.rules)
     items = _present_items(read, fields, context.rules, offer)
     present, conditions = items.present, items.conditions
     ticket_references = find_ticket_references(
@@ -362,7 +362,7 @@ def _present_items(read: ReadMail, fields: Fields, rules: Rules, offer: OfferChe
     signals = rules.signals
     body = "\n".join((read.mail.text.new, read.mail.text.forwarded))
     body_form = read_text(read.mail.text.new, answer_lines=False)
-    typed_form = _is_a_typed_form(body_form)
+    typed_form = _is_a_typed_form(body_form, rules.typed_form)
     answers = read_form_answers(
         (
             # A form typed into the mail answers its questions on the next line, as forms do.
@@ -379,13 +379,15 @@ def _present_items(read: ReadMail, fields: Fields, rules: Rules, offer: OfferChe
             ),
         ),
         signals,
+        rules.form_answers,
     )
     body = without_labels(body, answers.question_labels)
     # Variable lists describe every variable ("særlig identifiserende, må begrunnes"), ticked
     # or not: they can ask for identifying variables (ticked rows) but never justify them.
     prose = [
         without_instructions(
-            signals.without_form_questions(without_labels(text, answers.question_labels))
+            signals.without_form_questions(without_labels(text, answers.question_labels)),
+            rules.form_answers,
         )
         for text in (
             body,
@@ -401,7 +403,8 @@ def _present_items(read: ReadMail, fields: Fields, rules: Rules, offer: OfferChe
     # A reason written below its heading in a form read as answers is no field's answer.
     below_headings = [
         without_instructions(
-            signals.without_form_questions(written_between_fields(a.text, a.form_fields))
+            signals.without_form_questions(written_between_fields(a.text, a.form_fields)),
+            rules.form_answers,
         )
         for a in read.attachments
         if a.filename in answers.forms_read
@@ -422,7 +425,7 @@ def _present_items(read: ReadMail, fields: Fields, rules: Rules, offer: OfferChe
         ]
     else:
         sources_typed = []
-    asked_in = [_without_negated_sentences(body)]
+    asked_in = [_without_negated_sentences(body, signals.negations)]
     sources = list(answers.sources) + sources_typed
     unsure: set[str] = set()
     for attachment, kind in zip(read.attachments, read.kinds, strict=True):
@@ -440,7 +443,9 @@ def _present_items(read: ReadMail, fields: Fields, rules: Rules, offer: OfferChe
             kind.kind is AttachmentKind.APPLICATION_FORM
             and attachment.filename not in answers.forms_read  # no fields: read as prose
         ):
-            form_prose = _without_negated_sentences(signals.without_form_questions(attachment.text))
+            form_prose = _without_negated_sentences(
+                signals.without_form_questions(attachment.text), signals.negations
+            )
             if attachment.ocr or attachment.scanned:
                 # A scanned form's ticks and handwriting do not survive OCR: whether it asks
                 # for identifying variables is for the caseworker to check, not to ask.
@@ -501,7 +506,8 @@ def _only_brings_items(
         states = any(
             k.category is Category.CHANGE_REQUEST and k.phrases.any(text) for k in rules.keywords
         ) or any(
-            i.category is Category.CHANGE_REQUEST and any(i.said_in(s) for s in sentences(text))
+            i.category is Category.CHANGE_REQUEST
+            and any(i.said_in(s) for s in sentences(text, rules.polite_requests))
             for i in rules.intents
         )
         return None if states else f"follow_up:{reference}"
@@ -510,36 +516,26 @@ def _only_brings_items(
     return None
 
 
-_NEGATION = re.compile(
-    r"\b(?:ikke|ikkje|ingen|uten|utan|not|without|none|never|aldri|heller ikke)\b",
-    re.IGNORECASE,
-)
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n")
 
 
-def _without_negated_sentences(text: str) -> str:
+def _without_negated_sentences(text: str, negations: PhraseSet) -> str:
     """Prose minus the sentences that deny what they name: "Vi trenger ikke grunnkrets
     likevel" asks for no grunnkrets."""
-    return "\n".join(s for s in _SENTENCE.split(text) if not _NEGATION.search(s))
+    return "\n".join(s for s in _SENTENCE.split(text) if not negations.any(s))
 
 
-_FORM_TITLE = re.compile(r"^(?:prosjekt(?:ets)?\s*(?:tittel|navn)|project\s*(?:title|name))", re.I)
-_FORM_PURPOSE = re.compile(
-    r"^(?:form[åa]l|føremål|purpose|behandlingsansvarlig|virksomhet|verksemd|organisation"
-    r"|kort\s+(?:beskrivelse|skildring)|søk(?:er|jar)institusjon|institusjon|institution)",
-    re.I,
-)
 MIN_TYPED_FORM_ANSWERS = 6
 
 
-def _is_a_typed_form(fields: Sequence[FormField]) -> bool:
+def _is_a_typed_form(fields: Sequence[FormField], typed: TypedForm) -> bool:
     """The application form typed into the mail: many answers, among them the project's
     title and its purpose or owner (a signature's "Tlf:"/"E-post:" lines are not a form)."""
     labels = [" ".join(f.label.split()) for f in fields if f.value.strip()]
     return (
         len(labels) >= MIN_TYPED_FORM_ANSWERS
-        and any(_FORM_TITLE.match(label) for label in labels)
-        and any(_FORM_PURPOSE.match(label) for label in labels)
+        and any(typed.title_label.match(label) for label in labels)
+        and any(typed.purpose_label.match(label) for label in labels)
     )
 
 
@@ -548,7 +544,7 @@ def _quoted(text: str) -> str:
     return f"'{text[:60]}…'" if len(text) > 60 else f"'{text}'"
 
 
-def check_offer(read: ReadMail) -> OfferCheck:
+def check_offer(read: ReadMail, rules: Rules) -> OfferCheck:
     """The `signed_offer` decision (signed, not signed, not attached, or a scan to check):
     its notes, `to_check` and provenance go on the verdict (`bot/offer_check.py`)."""
     mail = read.mail
@@ -561,6 +557,7 @@ def check_offer(read: ReadMail) -> OfferCheck:
             (len(r.payload) for r in raw),
         ),
         "\n".join((mail.subject, mail.text.new)),
+        rules.offer_mail,
     )
 
 

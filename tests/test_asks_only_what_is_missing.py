@@ -9,12 +9,14 @@ from fpdf import FPDF
 from PIL import Image, ImageDraw, ImageFont
 
 from bot.form_answers import Answer, answer_of
+from bot.rules import load_rules
 from bot.triage import TriageContext, triage
 from bot.verdict import Category
 from parsers.attachments import FormField
 from tests.conftest import make_mail
 from tests.test_form_answers import DPIA_DOC, SCRIPT
 
+WORDS = load_rules().form_answers
 FORM_HEAD = "Søknadsskjema – tilgang til mikrodata\nProsjekttittel: Levekår i Bergen\n"
 
 
@@ -38,11 +40,11 @@ def form_file(text: str) -> tuple[str, str, bytes]:
 
 
 def test_the_printed_options_of_an_unanswered_radio_group_are_no_yes() -> None:
-    assert answer_of(FormField("Søkes det om særlig identifiserende variabler?", "Ja Nei")) is (
-        Answer.UNKNOWN
-    )
-    assert answer_of(FormField("Identifying variables?", "Yes / No")) is Answer.UNKNOWN
-    assert answer_of(FormField("Identifying variables?", "Ja")) is Answer.YES
+    assert answer_of(
+        FormField("Søkes det om særlig identifiserende variabler?", "Ja Nei"), WORDS
+    ) is (Answer.UNKNOWN)
+    assert answer_of(FormField("Identifying variables?", "Yes / No"), WORDS) is Answer.UNKNOWN
+    assert answer_of(FormField("Identifying variables?", "Ja"), WORDS) is Answer.YES
 
 
 def test_the_forms_own_dpia_instruction_read_as_an_answer_is_no_exemption(

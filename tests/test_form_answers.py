@@ -16,6 +16,7 @@ from tests.conftest import make_mail
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 SIGNALS = load_rules().signals
+WORDS = load_rules().form_answers
 IDENT_QUESTION = (
     "Ber dere om spesielt identifiserende opplysninger, f.eks. grunnkrets, postnummer "
     "eller fødselsdato?"
@@ -74,18 +75,18 @@ def sources(verdict: Verdict, what: str) -> list[str]:
     "value", ["Nei", "Ingen", "Ikke aktuelt", "N/A", "No", "None", "–", "-", ""]
 )
 def test_no_words_dashes_and_empty_answers_mean_no(value: str) -> None:
-    assert answer_of(FormField(IDENT_QUESTION, value)) is Answer.NO
+    assert answer_of(FormField(IDENT_QUESTION, value), WORDS) is Answer.NO
 
 
 def test_an_unticked_box_means_no_and_a_ticked_nei_box_too() -> None:
-    assert answer_of(FormField(IDENT_QUESTION, "Ja", checked=False)) is Answer.NO
-    assert answer_of(FormField(IDENT_QUESTION, "Nei", checked=True)) is Answer.NO
-    assert answer_of(FormField(IDENT_QUESTION, "Ja", checked=True)) is Answer.YES
+    assert answer_of(FormField(IDENT_QUESTION, "Ja", checked=False), WORDS) is Answer.NO
+    assert answer_of(FormField(IDENT_QUESTION, "Nei", checked=True), WORDS) is Answer.NO
+    assert answer_of(FormField(IDENT_QUESTION, "Ja", checked=True), WORDS) is Answer.YES
 
 
 def test_questions_are_told_apart_by_their_labels_whatever_the_field_naming() -> None:
     def asked(label: str) -> Question:
-        return question_of(FormField(label, ""), SIGNALS)
+        return question_of(FormField(label, ""), SIGNALS, WORDS)
 
     assert asked(IDENT_QUESTION) is Question.IDENTIFYING
     assert asked("sarligIdentifiserende_variabler") is Question.IDENTIFYING
@@ -276,10 +277,10 @@ def test_a_mail_with_a_form_decides_the_cases_conditions(context: TriageContext)
     without = read_mail(make_mail(BODY, attachments=[DPIA_DOC]), context)
     rules = context.rules
     assert _present_items(
-        with_form, extract_fields(with_form, rules), rules, check_offer(with_form)
+        with_form, extract_fields(with_form, rules), rules, check_offer(with_form, rules)
     ).decides_conditions
     assert not _present_items(
-        without, extract_fields(without, rules), rules, check_offer(without)
+        without, extract_fields(without, rules), rules, check_offer(without, rules)
     ).decides_conditions
 
 

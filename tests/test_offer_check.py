@@ -12,6 +12,7 @@ from email.message import EmailMessage
 from PIL import Image
 
 from bot.offer_check import OfferFile, OfferStatus, check_signed_offer, claims_attached
+from bot.rules import load_rules
 from bot.triage import TriageContext, check_offer, read_mail, triage
 from bot.verdict import AttachmentKind, ItemNote, NoteReason
 from parsers.attachments import AttachmentText, ExtractionLimits, extract_attachment
@@ -22,6 +23,7 @@ from tests.parsers.test_signature import offer_pdf
 
 SUBJECT = "Signert tilbud - saksnr. 25/01234"
 BODY = "Hei,\n\nVedlagt er signert tilbud for prosjektet.\n\nMed hilsen\nKari Nordmann\n"
+WORDS = load_rules().offer_mail
 
 
 def offer_mail(pdf: bytes, filename: str = "tilbud_signert.pdf", body: str = BODY) -> bytes:
@@ -37,7 +39,7 @@ def test_offer_with_a_typed_name_and_an_empty_signature_line_goes_to_the_casewor
     assert verdict.category.value == "signed_offer"
     assert "signed_offer" not in verdict.missing
     assert "signed_offer" in verdict.to_check
-    check = check_offer(read_mail(raw, context))
+    check = check_offer(read_mail(raw, context), context.rules)
     assert check.status is OfferStatus.TO_CHECK
     assert check.sources[0][0] == "signed_offer"
     assert "on page 1 of tilbud_signert.pdf" in check.sources[0][1]
@@ -47,7 +49,7 @@ def test_drawn_signature_image_in_the_block_satisfies_the_requirement(
     context: TriageContext,
 ) -> None:
     raw = offer_mail(offer_pdf(place_date="Oslo, 12.03.2025", mark="image"))
-    check = check_offer(read_mail(raw, context))
+    check = check_offer(read_mail(raw, context), context.rules)
     assert check.status is OfferStatus.SIGNED
     assert (
         "signature image on page 1 of tilbud_signert.pdf beside 'Underskrift'"
@@ -62,7 +64,7 @@ def test_offer_returned_with_a_blank_block_stays_missing_as_not_signed(
     verdict = triage(raw, "blank.eml", context)
     assert verdict.category.value == "signed_offer"
     assert "signed_offer" in verdict.missing
-    check = check_offer(read_mail(raw, context))
+    check = check_offer(read_mail(raw, context), context.rules)
     assert check.notes == (ItemNote("signed_offer", NoteReason.NOT_SIGNED, "tilbud_signert.pdf"),)
     assert "left blank" in check.sources[0][1]
 
@@ -70,18 +72,18 @@ def test_offer_returned_with_a_blank_block_stays_missing_as_not_signed(
 def test_offer_dated_only_stays_missing_as_not_signed(context: TriageContext) -> None:
     raw = offer_mail(offer_pdf(place_date="Oslo, 12.03.2025"))
     assert "signed_offer" in triage(raw, "dated.eml", context).missing
-    assert check_offer(read_mail(raw, context)).status is OfferStatus.NOT_SIGNED
+    assert check_offer(read_mail(raw, context), context.rules).status is OfferStatus.NOT_SIGNED
 
 
 def test_offer_with_an_empty_signature_field_stays_missing(context: TriageContext) -> None:
     from tests.parsers.test_signature import signature_field_pdf
 
     raw = offer_mail(signature_field_pdf(filled=False))
-    check = check_offer(read_mail(raw, context))
+    check = check_offer(read_mail(raw, context), context.rules)
     assert check.status is OfferStatus.NOT_SIGNED
     assert "signature field 'Underskrift' left empty" in check.sources[0][1]
     raw = offer_mail(signature_field_pdf(filled=True))
-    assert check_offer(read_mail(raw, context)).status is OfferStatus.SIGNED
+    assert check_offer(read_mail(raw, context), context.rules).status is OfferStatus.SIGNED
 
 
 def test_mail_saying_the_offer_is_attached_without_one_is_not_attached(
@@ -90,7 +92,7 @@ def test_mail_saying_the_offer_is_attached_without_one_is_not_attached(
     raw = make_mail("Please find the signed offer attached.\n\nBest regards\nKari", subject=SUBJECT)
     verdict = triage(raw, "claim.eml", context)
     assert "signed_offer" in verdict.missing
-    check = check_offer(read_mail(raw, context))
+    check = check_offer(read_mail(raw, context), context.rules)
     assert check.notes == (ItemNote("signed_offer", NoteReason.NOT_ATTACHED),)
 
 
@@ -122,7 +124,7 @@ def test_signature_logo_is_never_the_signed_offer(context: TriageContext) -> Non
     raw = message.as_bytes()
     verdict = triage(raw, "logo.eml", context)
     assert "signed_offer" in verdict.missing
-    check = check_offer(read_mail(raw, context))
+    check = check_offer(read_mail(raw, context), context.rules)
     assert check.status is OfferStatus.NOT_ATTACHED
     assert "image001.png" in check.sources[0][1]
 
@@ -151,7 +153,7 @@ OFFER_TEXT = (
 
 def test_scan_showing_date_and_name_is_signed() -> None:
     text = OFFER_TEXT + "Vi aksepterer tilbudet.\nSted og dato: Oslo, 12.09.2024\nUnderskrift:\n"
-    check = check_signed_offer([scan(text + "Navn: Bente Solheim, bydelsdirektør")], BODY)
+    check = check_signed_offer([scan(text + "Navn: Bente Solheim, bydelsdirektør")], BODY, WORDS)
     assert check.status is OfferStatus.SIGNED
     assert check.sources == (
         (
@@ -163,7 +165,7 @@ def test_scan_showing_date_and_name_is_signed() -> None:
 
 def test_scan_with_a_blank_looking_block_goes_to_the_caseworker_not_the_applicant() -> None:
     text = OFFER_TEXT + "Vi aksepterer tilbudet.\nSted og dato: ________\nUnderskrift: ________\n"
-    check = check_signed_offer([scan(text)], BODY)
+    check = check_signed_offer([scan(text)], BODY, WORDS)
     assert check.status is OfferStatus.TO_CHECK
     assert check.to_check == ("signed_offer",)
     assert check.notes == (ItemNote("signed_offer", NoteReason.POOR_SCAN, "scan001.pdf"),)
@@ -171,7 +173,7 @@ def test_scan_with_a_blank_looking_block_goes_to_the_caseworker_not_the_applican
 
 
 def test_scan_too_poor_to_read_is_to_check() -> None:
-    check = check_signed_offer([scan("~ ,. Jf")], BODY)
+    check = check_signed_offer([scan("~ ,. Jf")], BODY, WORDS)
     assert check.status is OfferStatus.TO_CHECK
     assert "too poor" in check.sources[0][1]
 
@@ -180,7 +182,7 @@ def test_signed_copy_wins_over_the_unsigned_original_in_the_same_mail() -> None:
     text = OFFER_TEXT + "Vi aksepterer tilbudet.\nSted og dato: Oslo, 12.09.2024\nUnderskrift:\n"
     unsigned = scan(text, "original.pdf")
     signed = scan(text + "Navn: Bente Solheim", "signert.pdf")
-    assert check_signed_offer([unsigned, signed], BODY).status is OfferStatus.SIGNED
+    assert check_signed_offer([unsigned, signed], BODY, WORDS).status is OfferStatus.SIGNED
 
 
 def test_unsigned_offer_removes_the_kind_from_what_the_mail_provides() -> None:
@@ -193,15 +195,18 @@ def test_unsigned_offer_removes_the_kind_from_what_the_mail_provides() -> None:
         pages=2,
         acceptance=acceptance_from_text(text),
     )
-    check = check_signed_offer([OfferFile(attachment, AttachmentKind.SIGNED_OFFER)], BODY)
+    check = check_signed_offer([OfferFile(attachment, AttachmentKind.SIGNED_OFFER)], BODY, WORDS)
     assert check.status is OfferStatus.NOT_SIGNED
     assert check.applied_to({"signed_offer", "field:case_reference"}) == {"field:case_reference"}
 
 
 def test_promise_to_send_later_is_not_a_claim_that_the_offer_is_attached() -> None:
-    assert claims_attached("Vi aksepterer tilbudet. Signert kopi ettersendes neste uke.") is None
-    assert claims_attached("We will send the signed offer next week.") is None
-    assert claims_attached("Vedlagt signert.") == "Vedlagt signert."
+    assert (
+        claims_attached("Vi aksepterer tilbudet. Signert kopi ettersendes neste uke.", WORDS)
+        is None
+    )
+    assert claims_attached("We will send the signed offer next week.", WORDS) is None
+    assert claims_attached("Vedlagt signert.", WORDS) == "Vedlagt signert."
 
 
 def test_unreadable_scanned_offer_is_to_check_and_not_asked_for(context: TriageContext) -> None:
@@ -217,7 +222,7 @@ def test_unreadable_scanned_offer_is_to_check_and_not_asked_for(context: TriageC
     raw = offer_mail(bytes(pdf.output()), filename="scan001.pdf")
     verdict = triage(raw, "scan.eml", context)
     assert "signed_offer" not in verdict.missing
-    check = check_offer(read_mail(raw, context))
+    check = check_offer(read_mail(raw, context), context.rules)
     assert check.status is OfferStatus.TO_CHECK
     assert check.notes == (ItemNote("signed_offer", NoteReason.POOR_SCAN, "scan001.pdf"),)
 
@@ -233,7 +238,7 @@ def scanned_offer(*, signed: bool = False, dated: bool = False) -> OfferFile:
 
 def test_scan_of_a_blank_acceptance_block_is_not_signed() -> None:
     """Scanned before anyone signed: the applicant is told, not the caseworker asked to look."""
-    check = check_signed_offer([scanned_offer()], BODY)
+    check = check_signed_offer([scanned_offer()], BODY, WORDS)
     assert check.status is OfferStatus.NOT_SIGNED
     assert check.notes == (ItemNote("signed_offer", NoteReason.NOT_SIGNED, "scan0042.pdf"),)
     assert check.sources == (
@@ -246,7 +251,7 @@ def test_scan_of_a_blank_acceptance_block_is_not_signed() -> None:
 
 
 def test_scan_with_pen_loops_beside_the_signature_and_the_date_is_signed() -> None:
-    check = check_signed_offer([scanned_offer(signed=True, dated=True)], BODY)
+    check = check_signed_offer([scanned_offer(signed=True, dated=True)], BODY, WORDS)
     assert check.status is OfferStatus.SIGNED
     assert check.sources == (
         (
@@ -257,7 +262,7 @@ def test_scan_with_pen_loops_beside_the_signature_and_the_date_is_signed() -> No
 
 
 def test_scan_signed_but_with_nothing_beside_the_date_goes_to_the_caseworker() -> None:
-    check = check_signed_offer([scanned_offer(signed=True)], BODY)
+    check = check_signed_offer([scanned_offer(signed=True)], BODY, WORDS)
     assert check.status is OfferStatus.TO_CHECK
     assert check.applied_to(set()) == {"signed_offer"}  # never asked of the applicant
 

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
+
 import pytest
 
-from bot.rules import PhraseSet, load_rules, sentences
-from bot.verdict import Category
+from bot.form_answers import CONDITION, Answer, answer_of
+from bot.rules import DEFAULT_RULES_FILE, PhraseSet, Rules, load_rules, sentences
+from bot.triage import TriageContext
+from bot.verdict import Category, Verdict
+from parsers.attachments import FormField
+from tests.test_form_answers import DPIA_DOC, SCRIPT, form_docx, sources, verdict_for
 
 SIGNALS = load_rules().signals
+REQUESTS = load_rules().polite_requests
 
 
 def test_phrases_match_whole_words_prefixes_and_small_gaps() -> None:
@@ -71,7 +79,7 @@ def test_letters_typed_in_place_of_ae_oe_aa_still_match_but_short_words_stay_exa
 
 def test_sentences_end_at_stops_blank_lines_and_list_items_and_know_questions() -> None:
     text = "Hei.\n\nVi har slettet dataene. Trenger dere mer?\n- punkt en\n- punkt to"
-    found = sentences(text)
+    found = sentences(text, REQUESTS)
     assert [s.text for s in found] == [
         "Hei.",
         "Vi har slettet dataene.",
@@ -111,7 +119,7 @@ INTENTS = {intent.category: intent for intent in reversed(load_rules().intents)}
 def test_an_intent_needs_its_action_and_object_in_one_sentence_without_a_condition(
     category: Category, text: str, said: bool
 ) -> None:
-    (sentence,) = sentences(text)
+    (sentence,) = sentences(text, REQUESTS)
     assert INTENTS[category].said_in(sentence) is said
 
 
@@ -169,3 +177,50 @@ def test_an_act_promised_or_mentioned_as_done_before_counts_as_a_question(text: 
 
 def test_the_act_itself_still_counts() -> None:
     assert "keyword:text:signert tilbud" in _keyword_hits("", "Vedlagt er signert tilbud i retur.")
+
+
+# --- the vocabulary comes from the file, not from the code ---------------------------------
+
+
+def _rules_with(tmp_path: Path, old: str, new: str) -> Rules:
+    """The shipped rules with one edit, as an admin would make it, loaded from a copy."""
+    text = DEFAULT_RULES_FILE.read_text(encoding="utf-8")
+    assert text.count(old) == 1, old
+    copy = tmp_path / "rules.toml"
+    copy.write_text(text.replace(old, new), encoding="utf-8")
+    return load_rules(copy)
+
+
+IDENTIFYING_QUESTION = "Søkes det om særlig identifiserende variabler?"
+
+
+def test_an_answer_word_added_to_the_rules_file_reads_as_no(tmp_path: Path) -> None:
+    rules = _rules_with(tmp_path, 'no = [\n    "nei",', 'no = [\n    "nope", "nei",')
+    answer = FormField(IDENTIFYING_QUESTION, "Nope")
+    assert answer_of(answer, load_rules().form_answers) is Answer.UNKNOWN
+    assert answer_of(answer, rules.form_answers) is Answer.NO
+    assert answer_of(FormField(IDENTIFYING_QUESTION, "Nopes"), rules.form_answers) is (
+        Answer.UNKNOWN  # a whole word at the answer's start, as the file says
+    )
+
+
+def test_a_form_answered_with_the_added_word_is_read_as_no_by_triage(
+    tmp_path: Path, context: TriageContext
+) -> None:
+    rules = _rules_with(tmp_path, 'no = [\n    "nei",', 'no = [\n    "nope", "nei",')
+    form = form_docx([(IDENTIFYING_QUESTION, "Nope")])
+
+    def read_as(verdict: Verdict) -> list[str]:
+        return [w.split(":")[0] for w in sources(verdict, CONDITION) if "'Nope'" in w]
+
+    assert read_as(verdict_for(context, form, SCRIPT, DPIA_DOC)) == []
+    edited = dataclasses.replace(context, rules=rules)
+    assert read_as(verdict_for(edited, form, SCRIPT, DPIA_DOC)) == ["not requested"]
+
+
+def test_a_polite_request_phrasing_added_to_the_rules_file_is_no_question(tmp_path: Path) -> None:
+    rules = _rules_with(tmp_path, 'softeners = ["please"]', 'softeners = ["please", "kindly"]')
+    text = "Could you kindly add Kari Nordmann as a project member?"
+    (shipped,) = sentences(text, REQUESTS)
+    (edited,) = sentences(text, rules.polite_requests)
+    assert shipped.question and not edited.question

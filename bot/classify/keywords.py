@@ -64,7 +64,8 @@ def keyword_scores(
     )
     scores: dict[Category, float] = {}
     hits: list[str] = []
-    text_prose = sentences(inputs.new_text) if inputs.new_text else []
+    requests = rules.polite_requests
+    text_prose = sentences(inputs.new_text, requests) if inputs.new_text else []
 
     def add(category: Category, score: float, hit: str) -> None:
         scores[category] = scores.get(category, 0.0) + score
@@ -73,11 +74,11 @@ def keyword_scores(
     for place in places:
         if not place.text:
             continue
-        parts = sentences(place.text) if place.asks else []
+        parts = sentences(place.text, requests) if place.asks else []
         questions = [s for s in parts if s.question or rules.not_yet.any(s.text)]
         if place.name == "text" and any(s.question for s in parts):
             add(Category.OTHER, weights.asks_weight, "asks:text")
-        prose = (parts or sentences(place.text)) if place.prose else []
+        prose = (parts or sentences(place.text, requests)) if place.prose else []
         for keywords in rules.keywords:
             stated: set[str] = set()
             asked: set[str] = set()
@@ -102,7 +103,7 @@ def keyword_scores(
                     keywords.weight * place.weight * weights.question_weight,
                     f"question:{place.name}:{phrase}",
                 )
-        said = parts or sentences(place.text)
+        said = parts or sentences(place.text, requests)
         for intent in rules.intents:
             found = [s for s in said if intent.said_in(s)]
             if any(s not in questions for s in found):
