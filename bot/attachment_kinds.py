@@ -101,15 +101,12 @@ def judge_attachment(attachment: AttachmentText, rules: Rules, mail_text: str) -
             scored.append((rule, 0.0, set[str]()))
             continue
         content_hits = set(rule.content.hits(text))
+        title_hits = set(rule.content.hits(title))
         content_score = _structure_bonus(rule.kind, attachment)
-        if len(content_hits) < rule.min_hits and not rule.content.any(heading):
-            content_hits = set()  # too few of its words, and its title names another kind
-        else:
-            title_hits = set(rule.content.hits(title))
-            content_score += rule.weight * min(len(content_hits), _MAX_DISTINCT_HITS)
-            content_score += rule.weight * min(len(title_hits), 2)
-            if rule.content.any(heading):
-                content_score += rule.weight * _HEADING_WEIGHT
+        content_score += rule.weight * min(len(content_hits), _MAX_DISTINCT_HITS)
+        content_score += rule.weight * min(len(title_hits), 2)
+        if rule.content.any(heading):
+            content_score += rule.weight * _HEADING_WEIGHT
         scored.append((rule, content_score, content_hits))
     # The file was read: its name may only tip the balance between kinds its content
     # supports about as well as the best one (an invoice named dpia.txt is no DPIA).
@@ -151,14 +148,33 @@ def has_enough_text(text: str) -> bool:
     return len("".join(text.split())) >= MIN_READ_CHARS
 
 
+_ANSWERED_FIELDS = 8
+_ANSWERED_BONUS = 3.0
+_SSB_VARIABLE = re.compile(r"\b[A-ZÆØÅ]{3,}_[A-ZÆØÅ0-9]+(?:_[A-ZÆØÅ0-9]+)*\b")
+"""SSB's variable names as microdata.no writes them (`BEFOLKNING_KJOENN`, `INNTEKT_WLONN`)."""
+_VARIABLE_NAMES = 3
+_TABLE_FILE = re.compile(r"\.(?:csv|tsv)$", re.IGNORECASE)
+
+
 def _structure_bonus(kind: AttachmentKind, attachment: AttachmentText) -> float:
-    """Shape that speaks louder than words: a ticked spreadsheet, a script's commands."""
+    """Shape that speaks louder than words: a form's answered questions, a ticked
+    spreadsheet or a table of SSB variable names, a script's commands. A form names every
+    requirement in its questions (DPIA, identifying variables …); its shape says it is the
+    form."""
     if kind is AttachmentKind.APPLICATION_FORM:
         filled = [f for f in attachment.form_fields if f.origin in ("acroform", "content_control")]
         # A file of fillable fields (a PDF form, Word content controls) is a form to fill in.
-        return _FILLABLE_BONUS if len(filled) >= _FILLABLE_FIELDS else 0.0
-    if kind is AttachmentKind.VARIABLE_LIST and attachment.format == "xlsx":
-        return 2.0 + (2.0 if attachment.selected_rows else 0.0)
+        if len(filled) >= _FILLABLE_FIELDS:
+            return _FILLABLE_BONUS
+        answered = [f for f in attachment.form_fields if f.label.strip() and f.value.strip()]
+        return _ANSWERED_BONUS if len(answered) >= _ANSWERED_FIELDS else 0.0
+    if kind is AttachmentKind.VARIABLE_LIST:
+        bonus = 0.0
+        if attachment.format == "xlsx" or _TABLE_FILE.search(attachment.filename):
+            bonus += 2.0 + (2.0 if attachment.selected_rows else 0.0)
+        if len(set(_SSB_VARIABLE.findall(attachment.text[:30_000]))) >= _VARIABLE_NAMES:
+            bonus += 4.0  # a script names them too, but it scores its commands (below)
+        return bonus
     if kind is AttachmentKind.SCRIPT and re.search(
         r"^\s*(?:require\s+no\.ssb|create-dataset|import\s+\w+/)", attachment.text, re.MULTILINE
     ):

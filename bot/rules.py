@@ -84,7 +84,8 @@ class PhraseSet:
             return body
 
         def one(phrase: str) -> str:
-            return r"(?:\s+[\w-]+){0,2}\s+".join(words(p) for p in phrase.split(" ~ "))
+            # A gap word may be a dash ("søknad – mikrodata").
+            return r"(?:\s+[\w\-–—]+){0,2}\s+".join(words(p) for p in phrase.split(" ~ "))
 
         ordered = sorted(set(phrases), key=len, reverse=True)
         alternation = "|".join(one(p) for p in ordered) or r"(?!)"
@@ -184,10 +185,6 @@ class KindRule:
     requires: PhraseSet | None = None
     """When set, content without any of these phrases says nothing for this kind: a form's
     "Sted og dato / Underskrift" block is no offer unless the text speaks of an offer."""
-    min_hits: int = 1
-    """Distinct content phrases below which the content says nothing for this kind, unless
-    the document's first line names it: one "behandlingsansvarlig" in a data processing
-    agreement makes no application form, a page titled "Søknadsskjema" is one."""
 
 
 @dataclass(frozen=True)
@@ -412,7 +409,6 @@ def load_rules(path: Path = DEFAULT_RULES_FILE) -> Rules:
                 filename=PhraseSet.of(k["filename"]),
                 content=PhraseSet.of(k["content"]),
                 requires=PhraseSet.of(k["requires"]) if k.get("requires") else None,
-                min_hits=int(k.get("min_hits", 1)),
             )
             for k in data["attachment_kinds"]
         ),

@@ -67,7 +67,7 @@ _SSB_NAMED = re.compile(
 )
 _CASE_NUMBER = r"(?P<year>\d{4}|\d{2})\s?/\s?(?P<seq>\d{1,6})(?:\s?-\s?(?P<doc>\d{1,4}))?"
 _LABELLED_CASE = re.compile(
-    rf"\b{_CASE_LABEL}(?:et|en|a)?\b\.?\s*(?:[:#.|]|no\.?|nr\.?|er|is)?\s*(?:\w+\s+){{0,2}}?"
+    rf"\b{_CASE_LABEL}(?:et|en|a)?\b\.?\s*(?:[:#.|]|no\.?|nr\.?|er|is)?\s*(?:ssb\s*[:#|]?\s*)?(?:\w+\s+){{0,2}}?"
     rf"(?<![\d/.]){_CASE_NUMBER}(?![\d/])",
     re.IGNORECASE,
 )

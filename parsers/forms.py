@@ -93,8 +93,16 @@ def _boxes(text: str) -> list[tuple[str, bool]] | None:
     return pieces
 
 
+_BULLET = re.compile(r"^(?:[*•\-–]|\d{1,2}[.)])\s+")
+"""A list item's mark before a label ("* Namn på prosjektet: …", "3) Formål: …")."""
+
+
 def _clean(text: str) -> str:
     return " ".join(text.replace("\t", " ").split()).strip(" :;,|")
+
+
+def _clean_label(text: str) -> str:
+    return _BULLET.sub("", _clean(text))
 
 
 _GLUED_QUESTION = re.compile(
@@ -328,7 +336,7 @@ def read_lines(
             match = None
         boxes = _boxes(line)
         if match:
-            label = _clean(match.group("label"))
+            label = _clean_label(match.group("label"))
             inner = _boxes(match.group("value"))
             if inner is not None:
                 fields.extend(
@@ -352,7 +360,7 @@ def read_lines(
             question = None
             continue
         if match:
-            label, value = _clean(match.group("label")), _clean(match.group("value"))
+            label, value = _clean_label(match.group("label")), _clean(match.group("value"))
             label, value = _conditional_label(label, value)
             if value:
                 fields.append(FormField(label, value, None, "line", page))

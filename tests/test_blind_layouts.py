@@ -331,3 +331,94 @@ def test_sikts_assessment_of_the_processing_stands_for_the_dpia() -> None:
         "gjennomført en vurdering av personvernkonsekvenser (DPIA); restrisikoen er lav.\n"
     )
     assert kind_of("Sikt_vurdering.txt", assessment) is AttachmentKind.DPIA
+
+
+# --- blind4 ---------------------------------------------------------------------------------
+
+
+def test_a_list_of_ssb_variable_names_is_a_variable_list_in_any_file() -> None:
+    rows = "\n".join(
+        f"{name};{text};2019-2024"
+        for name, text in (
+            ("BEFOLKNING_KJOENN", "Kjønn"),
+            ("BEFOLKNING_FOEDSELS_AAR_MND", "Fødselsår"),
+            ("INNTEKT_WLONN", "Lønnsinntekt"),
+        )
+    )
+    assert kind_of("variablar.csv", f"variabel;beskrivelse;periode\n{rows}\n") is (
+        AttachmentKind.VARIABLE_LIST
+    )
+    assert (
+        kind_of("Variables.txt", f"Requested variables\n{rows}\n") is AttachmentKind.VARIABLE_LIST
+    )
+
+
+def test_a_form_that_names_every_requirement_in_its_questions_is_the_form() -> None:
+    """Its questions name the DPIA and the identifying variables; its answers make it a form."""
+    form = "\n".join(
+        [
+            "Application for access to microdata – NOVA",
+            "Project title: Young people's housing careers",
+            "Institution: NOVA, OsloMet",
+            "Contact: Ingrid Berg, ingrid.berg@oslomet.no",
+            "Period: 2025–2027",
+            "Purpose: Describe housing careers among young adults",
+            "Data: Population and income registers",
+            "Especially identifying variables: No",
+            "DPIA: A DPIA is not required, see the attached statement",
+            "Linkage: None",
+        ]
+    )
+    assert kind_of("Application_NOVA.txt", form) is AttachmentKind.APPLICATION_FORM
+
+
+def test_a_short_form_titled_soknad_dash_mikrodata_is_a_form() -> None:
+    form = (
+        "SØKNAD – MIKRODATA\nKristiansand kommune\nKontakt: Nora Abdi\n"
+        "Prosjekt: Kommunale boliger\nSærlig identifiserende variabler: Nei\nDPIA: se vedlegg\n"
+    )
+    assert kind_of("soknadsskjema.txt", form) is AttachmentKind.APPLICATION_FORM
+
+
+def test_a_dpia_exemption_concluded_in_the_body_counts(context: TriageContext) -> None:
+    raw = make_mail(
+        "Hello,\n\nPlease find our application form and the list of variables attached.\n\n"
+        "Regarding DPIA: We have assessed the need for a DPIA and concluded that none is "
+        "required. The data are pseudonymised and only aggregated tables leave the platform."
+        "\n\nBest regards\nKari",
+        attachments=[form_file_en(), SCRIPT],
+    )
+    verdict = triage(raw, "t.eml", context)
+    assert "dpia" not in verdict.missing
+    assert "text:dpia_exemption" in verdict.provided
+
+
+def form_file_en() -> tuple[str, str, bytes]:
+    return text_file(
+        "application_form.txt",
+        "Application for access to microdata\nProject title: Vaccination coverage\n"
+        "Purpose: Statistics on vaccination\nContact person: Kari Nordmann\n"
+        "Especially identifying variables: No\n",
+    )
+
+
+def test_a_form_typed_as_a_bullet_list_in_nynorsk_is_the_form(context: TriageContext) -> None:
+    raw = make_mail(
+        "Hei SSB\n\nVolda kommune søkjer med dette om tilgang til mikrodata. Skjema:\n\n"
+        "* Namn på prosjektet: Sysselsetjing blant innvandrarar i Volda\n"
+        "* Søkjar: Volda kommune\n* Kontaktperson: Oddny Furset\n* Periode: 2025-2026\n"
+        "* Føremål: Kunnskapsgrunnlag for integreringsplanen\n"
+        "* Særleg identifiserande variablar (t.d. grunnkrets eller postnummer): Nei\n"
+        "* DPIA: vedlagt\n\nVenleg helsing\nOddny",
+        attachments=[SCRIPT, DPIA_DOC],
+    )
+    verdict = triage(raw, "t.eml", context)
+    assert "text:application_form" in verdict.provided
+    assert verdict.missing == ()
+
+
+def test_a_case_reference_labelled_for_ssb_in_a_table_is_found() -> None:
+    from parsers.fields import Source, find_case_reference
+
+    table = "Bekreftelse på sletting\nSaksreferanse SSB | 2022/12011-7\nVirksomhet | Riksrevisjonen"
+    assert find_case_reference((Source("attachment", table, own_words=False),)) == "22/12011"
