@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import mailbox
 import os
 from email.message import EmailMessage
@@ -10,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fpdf import FPDF
+from PIL import Image
 
 from bot.context import load_triage_context
 from bot.replies.senders import FileSender
@@ -108,3 +111,13 @@ def maildir_service(tmp_path: Path, context: TriageContext, **overrides: Any) ->
     return Service(
         settings, context, open_source(settings.source), store, FileSender(settings.smtp)
     )
+
+
+def image_only_pdf(page: Image.Image) -> bytes:
+    """A page image as an image-only PDF: what a scanner sends (read by OCR)."""
+    png = io.BytesIO()
+    page.save(png, format="PNG")
+    pdf = FPDF(format="A4")
+    pdf.add_page()
+    pdf.image(io.BytesIO(png.getvalue()), x=0, y=0, w=210, h=297)
+    return bytes(pdf.output())

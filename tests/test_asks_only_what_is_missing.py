@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 
-from fpdf import FPDF
 from PIL import Image, ImageDraw, ImageFont
 
 from bot.form_answers import Answer, answer_of
@@ -13,7 +12,7 @@ from bot.rules import load_rules
 from bot.triage import TriageContext, triage
 from bot.verdict import Category
 from parsers.attachments import FormField
-from tests.conftest import make_mail
+from tests.conftest import image_only_pdf, make_mail
 from tests.test_form_answers import DPIA_DOC, SCRIPT
 
 WORDS = load_rules().form_answers
@@ -27,12 +26,7 @@ def scan_pdf(text: str) -> bytes:
     font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 30)
     for number, line in enumerate(text.splitlines()):
         draw.text((100, 120 + 60 * number), line, font=font, fill=0)
-    png = io.BytesIO()
-    page.save(png, format="PNG")
-    pdf = FPDF(format="A4")
-    pdf.add_page()
-    pdf.image(io.BytesIO(png.getvalue()), x=0, y=0, w=210, h=297)
-    return bytes(pdf.output())
+    return image_only_pdf(page)
 
 
 def form_file(text: str) -> tuple[str, str, bytes]:

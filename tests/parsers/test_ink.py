@@ -12,11 +12,11 @@ from __future__ import annotations
 import io
 import math
 
-from fpdf import FPDF
 from PIL import Image, ImageDraw, ImageFont
 
 from parsers.attachments import BlockInk, ExtractionLimits, extract_attachment
 from parsers.attachments.ink import Word, measure_ink, parse_tsv
+from tests.conftest import image_only_pdf
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 WIDTH, HEIGHT = 1240, 1754  # A4 at 150 dpi
@@ -151,14 +151,7 @@ def test_tesseract_tsv_words_keep_their_boxes_and_lines() -> None:
     ]
 
 
-def scan_pdf(page: Image.Image) -> bytes:
-    """The page as an image-only PDF: what a scanner sends."""
-    png = io.BytesIO()
-    page.save(png, format="PNG")
-    pdf = FPDF(format="A4")
-    pdf.add_page()
-    pdf.image(io.BytesIO(png.getvalue()), x=0, y=0, w=210, h=297)
-    return bytes(pdf.output())
+scan_pdf = image_only_pdf
 
 
 def scanned_ink(page: Image.Image) -> BlockInk:
