@@ -57,20 +57,31 @@ _SECTION_MIN_HITS = 3
 
 def _sections(text: str, rules: Rules, best: AttachmentKind) -> tuple[AttachmentKind, ...]:
     """Other kinds a part of the file is: a part heading that names the kind, followed by
-    text that reads as that kind (at least `_SECTION_MIN_HITS` of its phrases)."""
-    found: list[AttachmentKind] = []
-    lines = text.splitlines()
-    for index, line in enumerate(lines):
+    text that reads as that kind (at least `_SECTION_MIN_HITS` of its phrases). Each
+    kind's phrases are found once; a heading counts those after it (linear in the text)."""
+    headings: list[tuple[int, str]] = []
+    offset = 0
+    for line in text.split("\n"):
         heading = line.strip()
-        opens_a_part = rules.attachment_text.section_heading.match(heading)
-        if not opens_a_part or len(heading.split()) > _SECTION_HEADING_WORDS:
+        if (
+            rules.attachment_text.section_heading.match(heading)
+            and len(heading.split()) <= _SECTION_HEADING_WORDS
+        ):
+            headings.append((offset, heading))
+        offset += len(line) + 1
+    if not headings:
+        return ()
+    found: list[AttachmentKind] = []
+    for rule in rules.attachment_kinds:
+        if rule.kind is best or rule.kind not in _SECTION_KINDS:
             continue
-        rest = "\n".join(lines[index:])
-        for rule in rules.attachment_kinds:
-            if rule.kind is best or rule.kind not in _SECTION_KINDS or rule.kind in found:
-                continue
-            if rule.content.any(heading) and len(set(rule.content.hits(rest))) >= _SECTION_MIN_HITS:
-                found.append(rule.kind)
+        named = [start for start, heading in headings if rule.content.any(heading)]
+        if not named:
+            continue
+        last_seen = {m.group(0).lower(): m.start() for m in rule.content.pattern.finditer(text)}
+        # Distinct phrases from the first heading that names the kind to the end.
+        if sum(start >= named[0] for start in last_seen.values()) >= _SECTION_MIN_HITS:
+            found.append(rule.kind)
     return tuple(found)
 
 

@@ -295,7 +295,7 @@ def without_instructions(text: str, words: FormAnswerWords) -> str:
     return "\n".join(
         words.option_menu.sub(" ", line)
         for line in text.split("\n")
-        if not words.instructions.any(line) and not words.conditional_label.match(line.strip())
+        if not words.instructions.any(line) and not words.is_conditional_label(line.strip())
     )
 
 

@@ -226,8 +226,16 @@ class FormAnswerWords:
     attached: PhraseSet
     later: PhraseSet
     instructions: PhraseSet
-    conditional_label: re.Pattern[str]
-    """A printed label that states a condition ("Hvis ja: begrunnelse"), matched on a line."""
+    conditions: PhraseSet
+    """Words that make a printed label state a condition ("Hvis ja: begrunnelse")."""
+
+    def is_conditional_label(self, line: str) -> bool:
+        """A label before its (first) colon that names a condition, with at most two words
+        after it: "Begrunnelse dersom DPIA ikke er nødvendig:". Linear in the line's length,
+        whatever a hostile mail puts in it."""
+        head, colon, rest = line.partition(":")
+        return bool(colon) and len(rest.split(None, 2)) <= 2 and self.conditions.any(head)
+
     identifying_question: PhraseSet
     justification_question: PhraseSet
     dpia_question: PhraseSet
@@ -337,10 +345,7 @@ def _form_answers(table: dict[str, Any]) -> FormAnswerWords:
         attached=PhraseSet.of(table["attached"]),
         later=PhraseSet.of(table["later"], fold=False),
         instructions=PhraseSet.of(table["instructions"]),
-        conditional_label=re.compile(
-            rf"^[^:]*\b{_words(table['conditions'])}\b[^:]*:\s*(?:\S+\s*){{0,2}}$",
-            re.IGNORECASE,
-        ),
+        conditions=PhraseSet.of(table["conditions"], fold=False),
         identifying_question=PhraseSet.of(table["identifying_question"]),
         justification_question=PhraseSet.of(table["justification_question"]),
         dpia_question=PhraseSet.of(table["dpia_question"]),
@@ -442,7 +447,8 @@ def load_rules(path: Path = DEFAULT_RULES_FILE) -> Rules:
         attachment_text=AttachmentWords(
             invoice_fields=PhraseSet.of(data["attachment_text"]["invoice_fields"]),
             section_heading=re.compile(
-                rf"^{_words(data['attachment_text']['section_headings'])}\s+\w{{1,3}}\b",
+                rf"^{_words(data['attachment_text']['section_headings'])}"
+                r"\s+(?:\d{1,3}|[A-Za-z]|[IVXivx]{1,4})(?=[\s:.)\-–]|$)",
                 re.IGNORECASE,
             ),
         ),

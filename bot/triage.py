@@ -502,7 +502,10 @@ def _only_brings_items(
     if reference is None:
         return None
     if category is Category.CHANGE_REQUEST:
-        text = read.mail.text.new
+        # The sender's own words: the new text, and a subject of its own (not "SV: …",
+        # which repeats the thread's first request).
+        subject = "" if REPLY_PREFIX.match(read.mail.subject) else read.mail.subject
+        text = f"{subject}\n{read.mail.text.new}"
         states = any(
             k.category is Category.CHANGE_REQUEST and k.phrases.any(text) for k in rules.keywords
         ) or any(

@@ -422,3 +422,37 @@ def test_a_case_reference_labelled_for_ssb_in_a_table_is_found() -> None:
 
     table = "Bekreftelse på sletting\nSaksreferanse SSB | 2022/12011-7\nVirksomhet | Riksrevisjonen"
     assert find_case_reference((Source("attachment", table, own_words=False),)) == "22/12011"
+
+
+# --- review: hostile lines stay linear, headings are numbered, subjects state changes ------
+
+
+def test_a_conditional_label_allows_two_words_after_its_colon_whatever_follows() -> None:
+    """The check splits at the colon (a regex here backtracked for minutes on these lines)."""
+    words = RULES.form_answers
+    assert not words.is_conditional_label("Hvis ja: " + "a" * 20_000 + " " + "b" * 20_000 + " c")
+    assert not words.is_conditional_label("if " * 3000 + ": " + "a" * 2000 + " b" * 2000)
+    assert words.is_conditional_label("Begrunnelse dersom DPIA ikke er nødvendig:")
+    assert words.is_conditional_label("Hvis ja: hvilke variabler")
+    assert not words.is_conditional_label("Søknad om tilgang: se vedlegg")
+
+
+def test_only_a_numbered_part_heading_opens_a_part_of_a_file() -> None:
+    heading = RULES.attachment_text.section_heading
+    assert heading.match("Del 2: Personvernkonsekvensvurdering (DPIA)")
+    assert heading.match("Part IV – DPIA")
+    assert not heading.match("Vedlegg til søknaden: DPIA")
+    assert not heading.match("Del av prosjektet")
+
+
+def test_a_change_stated_in_the_subject_of_a_mail_on_a_ticket_stays_a_change(
+    context: TriageContext,
+) -> None:
+    raw = make_mail(
+        "Hei,\n\nVedlagt er endringsskjemaet.\n\nMvh Kari",
+        subject="Søknad om endring av vedtak 24/00931 (MB-000123)",
+        attachments=[SCRIPT],
+    )
+    verdict = triage(raw, "t.eml", context)
+    assert verdict.category is Category.CHANGE_REQUEST
+    assert not any(r.startswith("follow_up:") for r in verdict.evidence.rules)

@@ -138,9 +138,11 @@ def _control_fields(root: Any) -> list[FormField]:
         if content is not None and not _shows_placeholder(sdt):
             _inline(content, parts)
         value = " ".join(clean_text("".join(parts)).split())
-        if value.casefold().startswith(label.casefold()):
-            # A control around the whole line repeats its own name: "Name: answer" → "answer".
-            value = value[len(label) :].lstrip(" :–-")
+        rest = value[len(label) :]
+        if value.casefold().startswith(label.casefold()) and (not rest or rest[0] in " :–-"):
+            # A control around the whole line repeats its own name: "Name: answer" → "answer"
+            # (but "Navnesen Kari" under the name "Navn" stays whole).
+            value = rest.lstrip(" :–-")
         fields.append(FormField(label, value, None, "content_control"))
     return fields
 

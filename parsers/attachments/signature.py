@@ -608,7 +608,7 @@ def docx_acceptance(body: Any) -> Acceptance | None:
             )
             if any(True for tag in _PICTURES for _ in paragraph.iter(tag)):
                 pictures.append(len(lines))
-            lines.extend(" ".join(part.split()) for part in text.split("\n"))
+            lines.extend(" ".join(part.split()) for part in text.split("\n")[: 20_000 - len(lines)])
         block = find_block(lines)
         marks = []
         if block is not None:

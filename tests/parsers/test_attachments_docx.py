@@ -192,3 +192,20 @@ def test_a_content_control_around_its_whole_line_gives_the_answer_only() -> None
     result = extract_attachment("skjema.docx", DOCX_TYPE, buffer.getvalue(), LIMITS)
     controls = [f for f in result.form_fields if f.origin == "content_control"]
     assert [(f.label, f.value) for f in controls] == [(label, "Nei")]
+
+
+def test_a_control_whose_answer_starts_with_its_name_keeps_the_whole_answer() -> None:
+    document = docx.Document()
+    paragraph = document.add_paragraph()
+    paragraph._p.append(
+        parse_xml(
+            '<w:sdt xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+            '<w:sdtPr><w:alias w:val="Navn"/></w:sdtPr>'
+            "<w:sdtContent><w:r><w:t>Navnesen Kari</w:t></w:r></w:sdtContent></w:sdt>"
+        )
+    )
+    buffer = io.BytesIO()
+    document.save(buffer)
+    result = extract_attachment("skjema.docx", DOCX_TYPE, buffer.getvalue(), LIMITS)
+    controls = [f for f in result.form_fields if f.origin == "content_control"]
+    assert [(f.label, f.value) for f in controls] == [("Navn", "Navnesen Kari")]
