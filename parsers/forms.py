@@ -150,7 +150,9 @@ MAX_OPTION_WORDS = 6
 MAX_OPTION_CHARS = 60
 
 
-_CONDITION_LEAD = re.compile(r"^(?:hvis|viss|om|dersom|if)\s+(?:ja|yes|nei|no)$", re.IGNORECASE)
+_IF_YES = r"(?:hvis|viss|om|dersom|if)\s+(?:ja|yes|nei|no)"
+"""The condition a form prints before a follow-up question ("Hvis ja", "If yes")."""
+_CONDITION_LEAD = re.compile(rf"^{_IF_YES}$", re.IGNORECASE)
 
 
 def _conditional_label(label: str, value: str) -> tuple[str, str]:
@@ -195,9 +197,7 @@ def _option_cells(cells: list[str]) -> tuple[str, str, str | None] | None:
 
 
 MAX_WRAPPED_LINES = 4
-_QUESTION_THEN_INSTRUCTION = re.compile(
-    r"\?\s+(?:hvis|viss|dersom|om|if)\s+(?:ja|yes|nei|no)\b[^?]{0,80}\.?$", re.IGNORECASE
-)
+_QUESTION_THEN_INSTRUCTION = re.compile(rf"\?\s+{_IF_YES}\b[^?]{{0,80}}\.?$", re.IGNORECASE)
 """A question that ends its line with the form's instruction ("…dødsdato? Hvis ja, legg
 ved begrunnelse."): the answer is still on the next line."""
 
@@ -252,6 +252,8 @@ def read_table(
     shapes = [_option_cells(cells) if has_marks else None for cells in table]
     fields: list[FormField] = []
     question: str | None = None
+    grids: dict[int, list[FormField]] = {}
+    """A grid's fields, under the index of its header row: read in document order."""
     grid_rows: set[int] = set()
     for index in range(len(table) - 1):
         if index in grid_rows:
@@ -260,12 +262,13 @@ def read_table(
         row = index + 1
         # The header's options stand over every row of boxes below it ("Kobling | ☒ | ☐").
         while row < len(table) and (grid := _option_grid(header, table[row], question_above, page)):
-            fields.extend(grid)
+            grids.setdefault(index, []).extend(grid)
             grid_rows |= {index, row}
             question_above = None  # the question above belongs to the first row only
             row += 1
     for index, (cells, shape) in enumerate(zip(table, shapes, strict=True)):
         if index in grid_rows:
+            fields.extend(grids.get(index, ()))
             continue
         if shape is not None:
             asked, option, mark = shape

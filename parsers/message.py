@@ -12,19 +12,25 @@ class Address:
     email: str
 
 
+def idna_domain(domain: str) -> str | None:
+    """The host name as it travels in SMTP (`bærum.kommune.no` → `xn--brum-voa.kommune.no`);
+    None when it cannot be encoded."""
+    domain = domain.rstrip(".")
+    if domain.isascii():
+        return domain
+    try:
+        return domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        return None
+
+
 def canonical_address(email: str) -> str:
     """`local@domain` lower-cased with the domain in IDNA: one spelling per mailbox, the
     one replies are sent to (`kari@bærum.kommune.no` → `kari@xn--brum-voa.kommune.no`)."""
     local, at, domain = email.strip().lower().rpartition("@")
     if not at:
         return email.strip().lower()
-    domain = domain.rstrip(".")
-    if not domain.isascii():
-        try:
-            domain = domain.encode("idna").decode("ascii")
-        except UnicodeError:
-            return f"{local}@{domain}"
-    return f"{local}@{domain}"
+    return f"{local}@{idna_domain(domain) or domain.rstrip('.')}"
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,8 @@ from email.header import Header
 from email.headerregistry import Address as HeaderAddress
 from email.utils import getaddresses, parseaddr
 
+from parsers.message import idna_domain
+
 MAX_SUBJECT_CHARS = 200
 """Long enough for any real subject; short enough that nobody hides a letter in it."""
 MAX_REFERENCES_CHARS = 900
@@ -113,12 +115,10 @@ def plain_address(email: str) -> str | None:
     local, domain = email.split("@")
     if len(local) > 64 or "=?" in local or not _DOT_ATOM.fullmatch(local):
         return None
-    domain = domain.rstrip(".")
-    if not domain.isascii():
-        try:
-            domain = domain.encode("idna").decode("ascii")
-        except UnicodeError:
-            return None
+    encoded = idna_domain(domain)
+    if encoded is None:
+        return None
+    domain = encoded
     if len(domain) > 253 or not _HOSTNAME.fullmatch(domain):
         return None
     address = f"{local}@{domain}"

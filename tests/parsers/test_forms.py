@@ -327,3 +327,20 @@ def test_a_docx_table_with_a_mark_column_keeps_the_unticked_yes_apart() -> None:
     result = extract_attachment("skjema.docx", DOCX_TYPE, buffer.getvalue(), LIMITS)
     answers = [p for p in pairs(result.form_fields) if p[0] == f"{IDENT}?"]
     assert answers == [(f"{IDENT}?", "Ja", False), (f"{IDENT}?", "Nei", True)]
+
+
+def test_a_grid_of_boxes_keeps_its_place_among_the_tables_rows() -> None:
+    from parsers.forms import read_table
+
+    rows = [
+        ["Prosjekttittel", "Levekår"],
+        ["Ja", "Nei"],
+        [f"{IDENT}?", "☐", "☒"],
+        ["Kontakt", "Kari"],
+    ]
+    assert [f.label for f in read_table(rows)] == [
+        "Prosjekttittel",
+        f"{IDENT}?",
+        f"{IDENT}?",
+        "Kontakt",
+    ]
