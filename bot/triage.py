@@ -496,16 +496,26 @@ def _only_brings_items(
     if reference is None and (answered := answers_the_bot(read.mail)) is not None:
         reference = f"reply to {answered}"
     if category is Category.NEW_APPLICATION:
-        reference = reference or fields.case_reference
+        if reference is not None:
+            # In the bot's own thread (an answer to its reply, or its MB- reference typed
+            # in): even a corrected form amends the pending application; no first one.
+            return f"follow_up:{reference}"
+        # SSB's case number alone: a mail with a form of its own may be a new application
+        # that names an earlier project; without one it only brings what the case lacked.
         has_form = bool(present & {"application_form", "text:application_form"})
+        reference = fields.case_reference
         return f"follow_up:{reference}" if reference and not has_form else None
     if reference is None:
         return None
     if category is Category.CHANGE_REQUEST:
         # The sender's own words: the new text, and a subject of its own (not "SV: …",
-        # which repeats the thread's first request).
+        # which repeats the thread's first request); not a sentence that denies a change
+        # ("Vi søker ikke om nye variabler") nor one that tells what the attachment holds
+        # ("attached is the list with the new years ticked": the item the case lacked).
         subject = "" if REPLY_PREFIX.match(read.mail.subject) else read.mail.subject
-        text = f"{subject}\n{read.mail.text.new}"
+        said = _without_negated_sentences(read.mail.text.new, rules.signals.negations)
+        own = (s for s in _SENTENCE.split(said) if not rules.offer_mail.attached.search(s))
+        text = "\n".join((subject, *own))
         states = any(
             k.category is Category.CHANGE_REQUEST and k.phrases.any(text) for k in rules.keywords
         ) or any(

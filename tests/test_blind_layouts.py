@@ -10,7 +10,7 @@ from bot.verdict import AttachmentKind, Category
 from parsers.attachments import AttachmentText
 from parsers.forms import read_text
 from tests.conftest import make_mail
-from tests.test_form_answers import DPIA_DOC, SCRIPT
+from tests.test_form_answers import DOCX, DPIA_DOC, IDENT_QUESTION, SCRIPT, form_docx
 
 RULES = load_rules()
 IDENT = "Søkes det om særlig identifiserende variabler (grunnkrets, postnummer, fødselsdato)?"
@@ -257,6 +257,52 @@ def test_an_answer_to_the_bots_reply_that_only_brings_a_document_is_other(
     verdict = triage(raw, "test.eml", context)
     assert verdict.category is Category.OTHER
     assert f"follow_up:reply to {bot_reply}" in verdict.evidence.rules
+
+
+def test_a_corrected_form_sent_in_the_bots_thread_amends_the_application(
+    context: TriageContext,
+) -> None:
+    """A first application opens a case; a form that comes back under the case's MB-
+    reference corrects it (threads t03, t28; threads2 t04, t24)."""
+    form = form_docx([(IDENT_QUESTION, "Nei"), ("Formål", "Levekår blant eldre")])
+    raw = make_mail(
+        "Hei,\n\nHer er et rettet søknadsskjema, spørsmål 11 er nå besvart med Nei.\n\nKari",
+        subject="Rettet søknadsskjema MB-000042",
+        attachments=[("Søknadsskjema_v2.docx", DOCX, form)],
+    )
+    verdict = triage(raw, "test.eml", context)
+    assert verdict.category is Category.OTHER
+    assert "follow_up:MB-000042" in verdict.evidence.rules
+
+
+def test_a_reply_on_a_change_that_denies_a_new_change_and_brings_the_list_is_other(
+    context: TriageContext,
+) -> None:
+    """ "Vi søker ikke om nye variabler" and "attached is the list with the new years"
+    name a change without asking for one: the list is what the case lacked."""
+    for text in (
+        "Vi søker ikke om nye variabler, men her er variabellisten, slik dere ber om.",
+        "Our case number is 23/2291. I have attached the variable list with the new years ticked.",
+    ):
+        raw = make_mail(
+            f"Hei,\n\n{text}\n\nGuro",
+            subject="SV: Endringer prosjekt 22/4471 MB-000042",
+            attachments=[SCRIPT],
+        )
+        verdict = triage(raw, "test.eml", context)
+        assert verdict.category is Category.OTHER, text
+        assert "follow_up:MB-000042" in verdict.evidence.rules
+
+
+def test_a_reply_that_asks_for_a_further_change_stays_a_change_request(
+    context: TriageContext,
+) -> None:
+    raw = make_mail(
+        "Hei,\n\nVi ønsker i tillegg å forlenge prosjektperioden til 2027.\n\nGuro",
+        subject="SV: Endringer prosjekt 22/4471 MB-000042",
+        attachments=[SCRIPT],
+    )
+    assert triage(raw, "test.eml", context).category is Category.CHANGE_REQUEST
 
 
 def test_an_answer_to_a_person_at_ssb_is_no_follow_up_to_the_bot(
