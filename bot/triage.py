@@ -58,6 +58,7 @@ from parsers.fields import (
     find_organization_number,
     find_project_title,
     find_ticket_references,
+    has_ssb_letterhead,
     where_found,
 )
 from parsers.forms import read_text
@@ -278,7 +279,12 @@ def extract_fields_with_sources(
     mail = read.mail
     attachment_sources = tuple(
         # SSB's own letter (the offer) speaks of SSB's case as "Vår ref."; the rest is the sender's.
-        Source(a.filename, a.text, own_words=k.kind is not AttachmentKind.SIGNED_OFFER)
+        Source(
+            a.filename,
+            a.text,
+            own_words=k.kind is not AttachmentKind.SIGNED_OFFER,
+            ssb_letter=k.kind is AttachmentKind.SIGNED_OFFER and has_ssb_letterhead(a.text),
+        )
         for a, k in zip(read.attachments, read.kinds, strict=True)
     )
     newest = (

@@ -29,6 +29,9 @@ class Source:
     own_words: bool = True
     """Written by the sender (not SSB's quoted mail or SSB's own letter): there "Vår ref."
     is the sender's archive number, and only "Deres ref." names SSB's case."""
+    ssb_letter: bool = False
+    """SSB's own letter come back (the offer): its "Vår ref." is SSB's case number, and
+    confirms it where the sender calls the same number "vår ref." too."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,10 @@ _OWN_ARCHIVE = re.compile(
     re.IGNORECASE,
 )
 # Labels that point at SSB's case rather than anybody's archive: preferred within a text.
+_SSB_LETTERHEAD = re.compile(
+    r"^\W*(?:statistisk\s+sentralbyrå|statistics\s+norway|ssb)\b", re.IGNORECASE
+)
+_YOUR_REFERENCE = re.compile(r"(?:deres|dykkar|your)\b", re.IGNORECASE)
 _SSB_SIDE_LABEL = re.compile(r"^(?:deres|dykkar|your)\s*ref|^sak|^case|^arkivsak", re.IGNORECASE)
 _SSB_NAMED = re.compile(
     r"\b(?:ssb|statistisk\s+sentralbyrå|statistics\s+norway)\W*$", re.IGNORECASE
@@ -143,6 +150,13 @@ def normalize_case_reference(year: str, sequence: str) -> str | None:
     return f"{int(year):02d}/{number:05d}"
 
 
+def has_ssb_letterhead(text: str) -> bool:
+    """SSB's own letter: its first line names SSB as the sender (the offer SSB sent comes
+    back signed), not as the addressee below a covering letter's own letterhead."""
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    return bool(_SSB_LETTERHEAD.match(first))
+
+
 def find_case_reference(sources: tuple[Source, ...]) -> str | None:
     """The newest text's case reference: in the first text that has one, a number labelled
     as SSB's ("Deres ref.", "saksnr", "SSB case") before any other label, a labelled one
@@ -153,13 +167,21 @@ def find_case_reference(sources: tuple[Source, ...]) -> str | None:
     ("25/00098-7 Aksept av tilbud") must not win over "Deres referanse" in the body.
     """
     labelled_in = [(source, list(_LABELLED_CASE.finditer(source.text))) for source in sources]
+    in_ssb_letters = [
+        (normalize_case_reference(match["year"], match["seq"]), match["label"])
+        for source, matches in labelled_in
+        if source.ssb_letter
+        for match in matches
+    ]
+    confirmed_by_ssb = {found for found, label in in_ssb_letters if _OWN_REFERENCE.match(label)}
     own = {
         normalize_case_reference(match["year"], match["seq"])
         for source, matches in labelled_in
         if source.own_words
         for match in matches
         if _is_own_number(source.text, match)
-    }
+    } - confirmed_by_ssb
+    own |= {found for found, label in in_ssb_letters if _YOUR_REFERENCE.match(label)}
     for source, matches in labelled_in:
         labelled: list[tuple[int, str]] = []
         for match in matches:
@@ -167,6 +189,10 @@ def find_case_reference(sources: tuple[Source, ...]) -> str | None:
             if found is None or found in own:
                 continue
             before = source.text[max(0, match.start() - 40) : match.start()]
+            if source.ssb_letter:  # SSB's "Vår ref." is its case; its "Deres ref." is not
+                if _OWN_REFERENCE.match(match["label"]):
+                    labelled.append((0, found))
+                continue
             ssb_side = _SSB_SIDE_LABEL.match(match["label"]) or _SSB_NAMED.search(before)
             labelled.append((0 if ssb_side else 1, found))
         if labelled:
@@ -186,7 +212,7 @@ def _is_own_number(text: str, match: re.Match[str]) -> bool:
     label = match["label"]
     if _OWN_REFERENCE.match(label):
         return True
-    if re.match(r"(?:deres|dykkar|your)\b", label, re.IGNORECASE):
+    if _YOUR_REFERENCE.match(label):
         return False
     line_start = text.rfind("\n", 0, match.start()) + 1
     before = text[max(line_start, match.start() - 60) : match.start() + len(label)]

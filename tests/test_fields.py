@@ -17,6 +17,7 @@ from parsers.fields import (
     find_organization_number,
     find_project_title,
     find_ticket_references,
+    has_ssb_letterhead,
     is_valid_organization_number,
     normalize_case_reference,
     normalize_organization_number,
@@ -309,6 +310,28 @@ def test_our_case_with_ssb_is_still_ssbs_case() -> None:
 def test_vaar_ref_in_ssbs_quoted_letter_is_ssbs_case_reference() -> None:
     quoted = (Source("quoted", "Vår ref.: 24/01872-3", own_words=False),)
     assert find_case_reference(quoted) == "24/01872"
+
+
+def test_the_senders_vaar_ref_is_ssbs_case_when_ssbs_returned_letter_says_so() -> None:
+    """ "Vedlagt signert tilbud, vår ref. 24/01872": many senders call the shared case
+    "ours"; the offer's own letterhead (SSB's "Vår ref.") settles whose number it is."""
+    sources = (
+        Source("text", "Vedlagt signert tilbud, vår ref. 24/01872."),
+        Source("Tilbud.pdf", "Vår ref. 24/01872-3\nDeres ref. 2024/777", False, True),
+    )
+    assert find_case_reference(sources) == "24/01872"
+    assert find_case_reference(sources[:1]) is None
+
+
+def test_only_a_letter_headed_by_ssb_is_ssbs_letter() -> None:
+    assert has_ssb_letterhead("Statistisk sentralbyrå\nSeksjon for mikrodata\nVår ref. 24/1")
+    # A covering letter addressed to SSB: the sender's letterhead comes first.
+    assert not has_ssb_letterhead("Helsedirektoratet\nStatistisk sentralbyrå\nv/ Henrik Aas")
+
+
+def test_the_applicants_number_in_ssbs_letter_is_never_ssbs_case() -> None:
+    letter = (Source("Tilbud.pdf", "Deres ref. 24/00777\nTilbud om levering", False, True),)
+    assert find_case_reference(letter) is None
 
 
 @pytest.mark.parametrize(
