@@ -343,6 +343,16 @@ def status() -> None:
         raise SystemExit(1)
 
 
+def _ticket(_context: click.Context, _param: click.Parameter, value: str) -> int:
+    """A ticket as people name it: `MB-000013`, as the pages and replies show it, or `13`."""
+    from bot.store.tickets import ticket_number  # the store loads only when a command needs it
+
+    number = ticket_number(value)
+    if number is None:
+        raise click.BadParameter(f"{value!r} is not a ticket reference such as MB-000013 (or 13)")
+    return number
+
+
 @main.group(invoke_without_command=True)
 @click.pass_context
 def tickets(context: click.Context) -> None:
@@ -377,13 +387,13 @@ def list_tickets(category: str | None, status: str | None, limit: int) -> None:
 
 
 @tickets.command("show")
-@click.argument("ticket_id", type=int)
+@click.argument("ticket_id", metavar="TICKET", callback=_ticket)
 def show_ticket(ticket_id: int) -> None:
-    """One ticket: fields, missing items, its mails, replies and history."""
+    """One ticket (MB-000013, or 13): fields, missing items, its mails, replies and history."""
     store = _open_store()
     found = store.ticket(ticket_id)
     if found is None:
-        raise click.ClickException(f"no ticket {ticket_id}")
+        raise click.ClickException(f"no ticket MB-{ticket_id:06d}")
     ticket, mails, events = found
     console = _console()
     console.print(f"[bold]{ticket.reference}[/]  {ticket.category}  {ticket.status}")
@@ -407,7 +417,7 @@ def show_ticket(ticket_id: int) -> None:
 
 
 @main.command("reply-preview")
-@click.argument("ticket_id", type=int)
+@click.argument("ticket_id", metavar="TICKET", callback=_ticket)
 def reply_preview(ticket_id: int) -> None:
     """The reply the ticket's newest mail would get now: the same decision and composer as
     the service's reply and the ticket page's preview."""
@@ -415,7 +425,7 @@ def reply_preview(ticket_id: int) -> None:
 
     store = _open_store()
     if store.ticket(ticket_id) is None:
-        raise click.ClickException(f"no ticket {ticket_id}")
+        raise click.ClickException(f"no ticket MB-{ticket_id:06d}")
     click.echo(preview(store, Settings(), ticket_id), nl=False)
 
 

@@ -89,6 +89,11 @@ class WebSettings(BaseModel):
     """Tickets below this confidence are listed under the "low confidence" filter. The
     confidence is calibrated (`bot/classify/calibration.py`): below 0.8, one verdict in five
     or more is wrong."""
+    answer_within_days: int = Field(default=14, ge=1, le=365)
+    """An open ticket whose first mail arrived longer ago than this many days (calendar days,
+    counted from the mailbox's arrival time) is marked overdue in the queue, which can list
+    only those. Forvaltningsloven § 11 a asks for a preliminary reply when a case cannot be
+    answered within a month; two weeks flags a case well before that."""
     session_hours: float = 10.0
     evaluation_file: Path = Path("var/evaluation.json")
     """`mikrobot evaluate --json > …`: the figures the admin page shows."""

@@ -68,6 +68,10 @@ class Ticket(Base):
     assigned_to: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
+    received_at: Mapped[datetime] = mapped_column(default=utc_now, index=True)
+    """When the case's first mail reached the mailbox (the server's INTERNALDATE, never later
+    than the filing): the ticket's age and its answer deadline count from here, so a mail
+    that waited while the bot was down is not younger than it is."""
 
     mails: Mapped[list[Mail]] = relationship(back_populates="ticket", order_by="Mail.id")
     events: Mapped[list[TicketEvent]] = relationship(

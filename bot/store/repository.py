@@ -186,6 +186,7 @@ class Store:
                     provided=[],
                     conditions=[],
                     to_check=[],
+                    received_at=_arrival(received_at),
                 )
                 session.add(ticket)
                 session.flush()
@@ -551,6 +552,13 @@ def _apply_state(ticket: Ticket, state: CaseState, verdict: Verdict) -> None:
             merged.setdefault(name, None)
     ticket.fields = merged
     ticket.updated_at = datetime.now(UTC)
+
+
+def _arrival(received_at: datetime | None) -> datetime:
+    """When a new case's first mail arrived: the mailbox's time, or now when the source gave
+    none; a server clock ahead of ours never makes a ticket arrive in the future."""
+    now = utc_now()
+    return now if received_at is None else min(received_at.astimezone(UTC), now)
 
 
 def _column_text(value: str | None, limit: int) -> str | None:

@@ -9,32 +9,70 @@ import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, case, func, or_, select
 from sqlalchemy.orm import selectinload
 
+from bot.cases import TicketStatus
 from bot.store.models import (
     Correction,
     Mail,
     OutboxMessage,
     Ticket,
     TicketEvent,
+    as_utc,
     utc_now,
 )
 from bot.store.repository import Store
+from bot.verdict import Category
 
 _Query = TypeVar("_Query", bound="Select[*tuple[Any, ...]]")
 
 # --- the queue ---------------------------------------------------------------------------
 
+OPEN: Final = "open"
+"""The queue's status filter for every ticket not closed: the work still to do."""
+ALL: Final = "all"
+"""The queue's status filter for every ticket, closed ones too."""
+MAX_ID: Final = 2**31 - 1
+"""The largest row id the store can hold (PostgreSQL's `integer`): a larger one names nothing."""
+_REFERENCE: Final = re.compile(r"\s*(?:MB-?\s?)?0*(\d{1,10})\s*", re.IGNORECASE)
+
+
+def ticket_number(text: str) -> int | None:
+    """The ticket a person names: `MB-000013` as the pages, replies and CLI write it (any
+    case, with or without the dash or leading zeros), or the plain number `13`."""
+    found = _REFERENCE.fullmatch(text)
+    if found is None:
+        return None
+    number = int(found.group(1))
+    return number if 1 <= number <= MAX_ID else None
+
+
+class SortKey(StrEnum):
+    RECEIVED = "received"
+    """When the case's first mail arrived."""
+    UPDATED = "updated"
+    """The case's last change: a mail, a reply, a caseworker's action."""
+    CATEGORY = "category"
+    """In the order of `Category` (applications first), newest received first within each."""
+
+
+@dataclass(frozen=True)
+class QueueSort:
+    key: SortKey = SortKey.UPDATED
+    descending: bool = True
+
 
 @dataclass(frozen=True)
 class QueueFilter:
     category: str | None = None
-    status: str | None = None
+    status: str = OPEN
+    """`OPEN` (every status but closed), `ALL`, or one `TicketStatus` value."""
     assigned_to: str | None = None
     """A user name, or "-" for tickets nobody has taken."""
     has_missing: bool = False
@@ -42,6 +80,8 @@ class QueueFilter:
     personal_data: bool = False
     """Only tickets flagged for national ID numbers received by mail (issue #11)."""
     search: str = ""
+    overdue_before: datetime | None = None
+    """Only open tickets whose first mail arrived before this time (`overdue_cutoff`)."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +100,8 @@ class QueueRow:
     mails: int
     updated_at: datetime
     personal_data: bool = False
+    received_at: datetime | None = None
+    """When the case's first mail arrived (aware UTC)."""
 
 
 @dataclass(frozen=True)
@@ -72,9 +114,28 @@ class QueuePage:
     """Tickets per category under every filter except the category itself."""
 
 
+def overdue_cutoff(now: datetime, answer_within_days: int) -> datetime:
+    """Open tickets whose first mail arrived before this time have waited too long."""
+    return now - timedelta(days=answer_within_days)
+
+
+def is_overdue(status: str, received_at: datetime | None, cutoff: datetime) -> bool:
+    """The queue's "overdue" mark: open, and received before the cutoff (the same rule as
+    the `overdue_before` filter, for one row)."""
+    return (
+        status != TicketStatus.CLOSED.value
+        and received_at is not None
+        and as_utc(received_at) < cutoff
+    )
+
+
 def _filtered(query: _Query, wanted: QueueFilter, threshold: float) -> _Query:
-    if wanted.status:
+    if wanted.status == OPEN or wanted.overdue_before is not None:
+        query = query.where(Ticket.status != TicketStatus.CLOSED.value)
+    if wanted.status not in (OPEN, ALL):
         query = query.where(Ticket.status == wanted.status)
+    if wanted.overdue_before is not None:
+        query = query.where(Ticket.received_at < wanted.overdue_before)
     if wanted.assigned_to == "-":
         query = query.where(Ticket.assigned_to.is_(None))
     elif wanted.assigned_to:
@@ -106,10 +167,32 @@ def _filtered(query: _Query, wanted: QueueFilter, threshold: float) -> _Query:
     return query
 
 
+_CATEGORY_ORDER: Final = case(
+    {c.value: n for n, c in enumerate(Category)}, value=Ticket.category, else_=len(Category)
+)
+
+
+def _ordering(sort: QueueSort) -> tuple[ColumnElement[Any], ...]:
+    """ORDER BY for a sort, with a total order (the id last) so pages never overlap."""
+    if sort.key is SortKey.CATEGORY:
+        first = _CATEGORY_ORDER.desc() if sort.descending else _CATEGORY_ORDER.asc()
+        return first, Ticket.received_at.desc(), Ticket.id.desc()
+    column = Ticket.received_at if sort.key is SortKey.RECEIVED else Ticket.updated_at
+    if sort.descending:
+        return column.desc(), Ticket.id.desc()
+    return column.asc(), Ticket.id.asc()
+
+
 def queue(
-    store: Store, wanted: QueueFilter, *, threshold: float, page: int = 1, per_page: int = 25
+    store: Store,
+    wanted: QueueFilter,
+    *,
+    threshold: float,
+    page: int = 1,
+    per_page: int = 25,
+    sort: QueueSort = QueueSort(),
 ) -> QueuePage:
-    """One page of tickets, newest first, with counts per category."""
+    """One page of tickets in `sort` order (newest change first), with counts per category."""
     with store.session() as session:
         counted = _filtered(
             select(Ticket.category, func.count(Ticket.id)).group_by(Ticket.category),
@@ -125,7 +208,7 @@ def queue(
         page = min(max(1, page), pages)
         tickets = session.scalars(
             query.options(selectinload(Ticket.mails))
-            .order_by(Ticket.updated_at.desc(), Ticket.id.desc())
+            .order_by(*_ordering(sort))
             .offset((page - 1) * per_page)
             .limit(per_page)
         ).all()
@@ -151,6 +234,7 @@ def _queue_row(ticket: Ticket) -> QueueRow:
         mails=len(ticket.mails),
         updated_at=ticket.updated_at,
         personal_data=ticket.personal_data,
+        received_at=as_utc(ticket.received_at),
     )
 
 

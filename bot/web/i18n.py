@@ -7,8 +7,8 @@ from the reply templates' `missing_items.toml`, so the page and the reply say th
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Final
+from datetime import datetime, timedelta
+from typing import Final, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.replies.render import load_templates
@@ -63,7 +63,6 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "page_of": "Side {page} av {pages}",
         "previous": "Forrige",
         "next": "Neste",
-        "tickets_total": "{total} saker",
         "verdict": "Vurdering",
         "why": "Hvorfor",
         "rules_hit": "Regler og ord som slo til",
@@ -120,7 +119,6 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "done_reopened": "Saken er gjenåpnet.",
         "classifier": "Klassifisereren",
         "evaluation_missing": "Ingen evaluering funnet i {path}. Kjør: {command}",
-        "evaluation_of": "Evaluert på {mails} e-poster (testsettet), {when}",
         "precision": "Presisjon",
         "recall": "Treffsikkerhet (recall)",
         "support": "Antall",
@@ -183,7 +181,6 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "pd_where_subject": "Emnefeltet",
         "pd_where_body": "E-postteksten",
         "pd_where_attachment": "Vedlegget {name}",
-        "pd_count": "{count} fødselsnummer",
         "pd_deleted": "Slettet {when}",
         "pd_not_deleted": "Ikke slettet ennå",
         "pd_badge": "Personopplysninger",
@@ -218,6 +215,30 @@ LABELS: Final[dict[str, dict[str, str]]] = {
             " og kopien i postkassen. Saken, feltene og historikken beholdes."
         ),
         "done_pd_deleted": "Personopplysningene er slettet; kopien i postkassen slettes nå.",
+        # --- open work first, plural forms, errors (issue #12)
+        "tickets_total.one": "{count} sak",
+        "tickets_total.other": "{count} saker",
+        "evaluation_of.one": "Evaluert på {count} e-post (testsettet), {when}",
+        "evaluation_of.other": "Evaluert på {count} e-poster (testsettet), {when}",
+        "pd_count.one": "{count} fødselsnummer",
+        "pd_count.other": "{count} fødselsnummer",
+        "age_days.one": "{count} dag",
+        "age_days.other": "{count} dager",
+        "age_hours.one": "{count} time",
+        "age_hours.other": "{count} timer",
+        "age_minutes.one": "{count} minutt",
+        "age_minutes.other": "{count} minutter",
+        "age_now": "Under ett minutt",
+        "open_tickets": "Åpne saker",
+        "received_age": "Mottatt",
+        "overdue": "Forsinket",
+        "overdue_only": "Bare forsinkede",
+        "overdue_help": "Åpne saker mottatt for mer enn {days} dager siden",
+        "sort_by": "Sorter etter {column}",
+        "sorted_ascending": "stigende",
+        "sorted_descending": "synkende",
+        "method_not_allowed": "Siden kan ikke brukes slik.",
+        "invalid_request": "Adressen har en ugyldig verdi: {fields}.",
     },
     "en": {
         "app_name": "mikrobot – casework",
@@ -259,7 +280,6 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "page_of": "Page {page} of {pages}",
         "previous": "Previous",
         "next": "Next",
-        "tickets_total": "{total} tickets",
         "verdict": "Verdict",
         "why": "Why",
         "rules_hit": "Rules and words that decided it",
@@ -316,7 +336,6 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "done_reopened": "The ticket is reopened.",
         "classifier": "The classifier",
         "evaluation_missing": "No evaluation found at {path}. Run: {command}",
-        "evaluation_of": "Evaluated on {mails} mails (the test split), {when}",
         "precision": "Precision",
         "recall": "Recall",
         "support": "Mails",
@@ -380,7 +399,6 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "pd_where_subject": "The subject",
         "pd_where_body": "The mail's text",
         "pd_where_attachment": "The attachment {name}",
-        "pd_count": "{count} national ID numbers",
         "pd_deleted": "Deleted {when}",
         "pd_not_deleted": "Not deleted yet",
         "pd_badge": "Personal data",
@@ -416,12 +434,60 @@ LABELS: Final[dict[str, dict[str, str]]] = {
             " history are kept."
         ),
         "done_pd_deleted": "The personal data is deleted; the copy in the mailbox goes next.",
+        # --- open work first, plural forms, errors (issue #12)
+        "tickets_total.one": "{count} ticket",
+        "tickets_total.other": "{count} tickets",
+        "evaluation_of.one": "Evaluated on {count} mail (the test split), {when}",
+        "evaluation_of.other": "Evaluated on {count} mails (the test split), {when}",
+        "pd_count.one": "{count} national ID number",
+        "pd_count.other": "{count} national ID numbers",
+        "age_days.one": "{count} day",
+        "age_days.other": "{count} days",
+        "age_hours.one": "{count} hour",
+        "age_hours.other": "{count} hours",
+        "age_minutes.one": "{count} minute",
+        "age_minutes.other": "{count} minutes",
+        "age_now": "Less than a minute",
+        "open_tickets": "Open tickets",
+        "received_age": "Received",
+        "overdue": "Overdue",
+        "overdue_only": "Overdue only",
+        "overdue_help": "Open tickets received more than {days} days ago",
+        "sort_by": "Sort by {column}",
+        "sorted_ascending": "ascending",
+        "sorted_descending": "descending",
+        "method_not_allowed": "This page cannot be used that way.",
+        "invalid_request": "The address has an invalid value: {fields}.",
     },
 }
 
 
 def language_of(value: str | None) -> str:
     return value if value in LANGUAGES else DEFAULT_LANGUAGE
+
+
+PluralForm = Literal["one", "other"]
+
+
+def plural_form(language: str, count: int) -> PluralForm:
+    """The CLDR plural category of a whole number: bokmål ("1 sak", "2 saker", "0 saker")
+    and English ("1 ticket", "0 tickets") both say `one` for exactly 1, `other` else."""
+    del language  # the same rule for both page languages (and for nynorsk)
+    return "one" if count == 1 else "other"
+
+
+def age_in_units(age: timedelta) -> tuple[str, int]:
+    """How long a ticket has waited, in the largest whole unit a caseworker reads: whole
+    days from one day on, whole hours from one hour on, minutes below that (`now` under a
+    minute). Always rounded down: a ticket is "2 dager" until it has waited three."""
+    seconds = max(0, int(age.total_seconds()))
+    if seconds >= 86_400:
+        return "days", seconds // 86_400
+    if seconds >= 3_600:
+        return "hours", seconds // 3_600
+    if seconds >= 60:
+        return "minutes", seconds // 60
+    return "now", 0
 
 
 class Translator:
@@ -432,10 +498,20 @@ class Translator:
         self._labels = LABELS[self.language]
 
     def __call__(self, key: str, **values: object) -> str:
+        """The label `key` with its `{placeholders}` filled. A label written in plural forms
+        (`key.one`, `key.other`) takes the form of its `count`: t("tickets_total", count=1)."""
         text = self._labels.get(key)
+        count = values.get("count")
+        if text is None and isinstance(count, int):
+            text = self._labels.get(f"{key}.{plural_form(self.language, count)}")
         if text is None:
             return f"[{key}]"
         return text.format(**values) if values else text
+
+    def age(self, age: timedelta) -> str:
+        """A ticket's age in words: "3 dager", "1 dag", "5 timer"; "1 day", "5 hours"."""
+        unit, count = age_in_units(age)
+        return self("age_now") if unit == "now" else self(f"age_{unit}", count=count)
 
     def optional(self, prefix: str, key: str) -> str:
         """A label for a value from the data (a category, status, event); the value itself

@@ -7,8 +7,10 @@ through FastAPI dependencies, so none of them builds its own store or template e
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
+from urllib.parse import urlsplit
 
 from fastapi import Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse
@@ -19,11 +21,13 @@ from bot.requirements import Requirement
 from bot.settings import Settings
 from bot.store import Store
 from bot.store.accounts import SessionInfo, session_for
+from bot.store.tickets import MAX_ID
 from bot.web.i18n import Translator, format_decimal, format_percent, language_of
 from bot.web.security import (
     LANGUAGE_COOKIE,
     SESSION_COOKIE,
     LoginFormTokens,
+    safe_next,
     same_origin,
     same_token,
 )
@@ -117,3 +121,32 @@ def never_an_id(value: Any) -> Any:
 def path_with_query(request: Request) -> str:
     query = request.url.query
     return request.url.path + (f"?{query}" if query else "")
+
+
+_ROW_ID: Final = re.compile(r"[0-9]{1,10}")
+_TICKET_PAGE: Final = re.compile(r"/tickets/[0-9]{1,10}")
+
+
+def row_ids(request: Request) -> None:
+    """Every id in a path (`{ticket_id}`, `{mail_id}`, …) names a row: a number the store can
+    hold (1 … 2³¹−1). Anything else — `abc`, `0`, `2**70` — names no page, so 404, before any
+    handler or the database sees it. An app-wide dependency: new routes are covered too."""
+    for name, value in request.path_params.items():
+        if name == "id" or name.endswith("_id"):
+            text = str(value)
+            if not _ROW_ID.fullmatch(text) or not 1 <= int(text) <= MAX_ID:
+                raise HTTPException(404)
+
+
+def back_after_login(request: Request) -> str:
+    """Where a form posted without a live session (it expired) sends the browser after the
+    login: the page the form was on, when the Referer is one of our pages; else the ticket
+    the form acted on, or the queue."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    own = urlsplit(str(request.base_url))
+    if (referer.scheme, referer.netloc) == (own.scheme, own.netloc) and referer.path:
+        page = referer.path + (f"?{referer.query}" if referer.query else "")
+        if safe_next(page) == page and not page.startswith("/login"):
+            return page
+    ticket = _TICKET_PAGE.match(request.url.path)
+    return ticket.group(0) if ticket else "/"

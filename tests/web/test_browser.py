@@ -39,7 +39,7 @@ def test_a_caseworker_reclassifies_resolves_and_closes_a_ticket(page: Any, web: 
     log_in(page, CASEWORKER)
     expect(page.get_by_role("heading", level=1)).to_have_text("Innboks")
     expect(page.get_by_test_id("user-name")).to_have_text(CASEWORKER[0])
-    tickets = web.store.tickets(limit=1000)
+    tickets = [t for t in web.store.tickets(limit=1000) if t.status != "closed"]  # open work
     expect(page.get_by_test_id("total")).to_have_text(f"{len(tickets)} saker")
     expect(page.get_by_test_id("ticket-row")).to_have_count(min(len(tickets), 25))
     for category, label in CATEGORY_NB.items():
@@ -55,7 +55,7 @@ def test_a_caseworker_reclassifies_resolves_and_closes_a_ticket(page: Any, web: 
         f"{sum(bool(t.missing) for t in tickets)} saker"
     )
     for row in page.get_by_test_id("ticket-row").all():
-        expect(row.locator("td").nth(6).locator("li").first).to_be_visible()
+        expect(row.locator("td.missing li").first).to_be_visible()
     DOCS.mkdir(exist_ok=True)
     page.screenshot(path=str(DOCS / "queue.png"))
 
@@ -179,7 +179,7 @@ def test_the_login_and_the_queue_work_from_the_keyboard(page: Any, web: Web) -> 
     page.keyboard.press("Enter")
     expect(page.locator("main")).to_be_focused()
     page.get_by_label("Søk").focus()
-    page.keyboard.type(web.store.tickets(limit=1000)[0].reference)
+    page.keyboard.type(web.store.tickets(status="new", limit=1)[0].reference)  # open work
     page.keyboard.press("Enter")
     expect(page.get_by_test_id("ticket-row")).to_have_count(1)
     page.get_by_test_id("ticket-row").get_by_role("link").focus()

@@ -269,7 +269,8 @@ def test_the_download_routes_answer_no_one_without_a_session(site: Site) -> None
         for url in (site.attachment_url("in_a_file", 0), site.raw_url("in_a_file")):
             assert anonymous.get(url).status_code == 303
             refused = anonymous.post(url, data={"reason": "kontroll av utvalget"})
-            assert refused.status_code == 401 and b"Nordmann" not in refused.content
+            assert refused.status_code == 303 and b"Nordmann" not in refused.content
+            assert refused.headers["location"].startswith("/login?next=%2Ftickets%2F")
     assert len(site.events("in_a_file")) == before
 
 
