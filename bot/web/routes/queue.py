@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from bot.cases import TicketStatus
-from bot.store.accounts import list_users
+from bot.store.accounts import assignable_users, list_users
 from bot.store.tickets import QueueFilter, queue
 from bot.verdict import Category
 from bot.web.pages import SignedIn, Site
@@ -69,5 +69,6 @@ def queue_page(
         categories=CATEGORIES,
         statuses=STATUSES,
         users=[u.name for u in list_users(site.store)],
+        assignable=assignable_users(site.store),
         low_confidence=threshold,
     )
