@@ -34,6 +34,7 @@ from bot.store import Store
 from bot.store.accounts import add_user, list_users, set_email
 from bot.store.errors import CaseworkError
 from bot.store.models import Base, OutboxMessage, TicketEvent
+from bot.store.purge import redact_event_detail
 from bot.store.tickets import next_ticket, ticket_detail
 from bot.triage import TriageContext
 from tests.conftest import make_mail
@@ -98,6 +99,7 @@ def test_a_note_is_stored_as_typed_in_the_history_and_sent_to_nobody(
     assert last.detail == {  # kept as typed (escaped on the page), but for the ID number
         "text": "  Ringte søker.\n<script>alert(1)</script> &amp; 130972***** er oppgitt"
     }
+    assert redact_event_detail(last.detail) == {"redacted": ["text"]}  # a purge takes it
     assert len(store.outbox(ticket_id)) == replies_before  # never queued for anybody
     for wrong in ("", " \n\t\n", "x" * (NOTE_MAX_CHARS + 1)):
         with pytest.raises(CaseworkError):

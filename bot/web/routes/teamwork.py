@@ -37,7 +37,7 @@ def note(
         add_note(site.store, ticket_id, text, info.user.name)
     except CaseworkError as error:  # shown with what was typed, to correct and send again
         return ticket_page(site, request, ticket_id, error=str(error), status=400, note_draft=text)
-    return RedirectResponse(f"/tickets/{ticket_id}?done=note#notes-h", status_code=303)
+    return RedirectResponse(f"/tickets/{ticket_id}?done=note#history-h", status_code=303)
 
 
 @router.post("/tickets/{ticket_id}/assign")
