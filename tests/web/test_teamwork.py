@@ -333,6 +333,12 @@ def test_the_teamwork_forms_refuse_a_post_without_the_csrf_token(web: Web) -> No
                 response = client.post(path, data={**data, **token_sent})
                 assert response.status_code == 403, path
         assert [e.id for e in events(web.store, ticket)] == [e.id for e in before]
+        long_note = "<i>for langt</i> " + "x" * NOTE_MAX_CHARS
+        kept = client.post(
+            f"/tickets/{ticket}/notes", data={"text": long_note, "csrf_token": token}
+        )
+        assert kept.status_code == 400 and f"at most {NOTE_MAX_CHARS} characters" in kept.text
+        assert f">&lt;i&gt;for langt&lt;/i&gt; {'x' * NOTE_MAX_CHARS}</textarea>" in kept.text
         too_many = {"ids": [str(i) for i in range(1, 102)], "action": "close", "csrf_token": token}
         refused = client.post("/bulk", data=too_many)
         assert refused.status_code == 400 and "at most 100" in refused.text
