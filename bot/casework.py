@@ -10,16 +10,21 @@ Replies a caseworker sees or asks for come from the one reply decision
 from __future__ import annotations
 
 import dataclasses
+import logging
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
+from enum import StrEnum
 from typing import Any, Final
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.cases import CaseFacts, TicketStatus, case_status
+from bot.replies.headers import own_address, plain_address
+from bot.replies.notice import NOTICE_ACTION, AssignedTicket, assignment_notice
 from bot.replies.render import ReplyRenderError, as_text
 from bot.replying import Answerer
 from bot.requirements import Requirement, missing_items
@@ -31,6 +36,7 @@ from bot.store.models import (
     OutboxMessage,
     Ticket,
     TicketEvent,
+    WebUser,
     utc_now,
 )
 from bot.store.repository import Store, case_language, case_state_of
@@ -38,6 +44,10 @@ from bot.store.tickets import ticket_detail
 from bot.verdict import Category, ReplyAction, Verdict
 from parsers.fields import Fields
 from parsers.mail import parse_mail
+from parsers.message import canonical_address
+from parsers.national_id import mask_national_ids
+
+log = logging.getLogger(__name__)
 
 MANUAL_REPLY_ACTION: Final = "request_missing_again"
 """`outbox.action` of a reply a caseworker asked for; migration 0003 lets a mail have these
@@ -144,12 +154,195 @@ def _ticket(session: Session, ticket_id: int) -> Ticket:
     return ticket
 
 
-def assign(store: Store, ticket_id: int, user: str) -> None:
+# --- notes and assignment ----------------------------------------------------------------
+
+NOTE_MAX_CHARS: Final = 4_000
+"""A note is a few paragraphs for colleagues, not a document."""
+_NOTE_CONTROLS: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def note_text(text: str) -> str:
+    """A note as it is stored: `\n` line ends, no control characters but tabs, trailing
+    space and blank edges trimmed, national IDs masked (they are not kept outside the mail
+    they came in). CaseworkError when nothing is left or it is longer than NOTE_MAX_CHARS."""
+    lines = _NOTE_CONTROLS.sub("", text.replace("\r\n", "\n").replace("\r", "\n")).split("\n")
+    cleaned = "\n".join(line.rstrip() for line in lines).strip("\n")
+    if not cleaned.strip():
+        raise CaseworkError("the note is empty")
+    if len(cleaned) > NOTE_MAX_CHARS:
+        raise CaseworkError(
+            f"a note has at most {NOTE_MAX_CHARS} characters ({len(cleaned)} given)"
+        )
+    return mask_national_ids(cleaned)
+
+
+def add_note(store: Store, ticket_id: int, text: str, user: str) -> None:
+    """An internal note in the ticket's history: for colleagues, never sent to anybody."""
+    cleaned = note_text(text)
+    with store.session() as session, session.begin():
+        _record(session, _ticket(session, ticket_id), user, "note", text=cleaned)
+
+
+def _active_user(session: Session, name: str) -> WebUser:
+    found = session.scalar(select(WebUser).where(WebUser.name == name))
+    if found is None or not found.active:
+        raise CaseworkError(f"{name!r} is not an active caseworker")
+    return found
+
+
+def assign(store: Store, settings: Settings, ticket_id: int, assignee: str, user: str) -> bool:
+    """`assignee` (an active user) takes the ticket; when `user` is someone else, the
+    assignee's notice is queued in the outbox in the same transaction (`_queue_notice`).
+    False when the ticket was theirs already (nothing is recorded)."""
+    (outcome,) = bulk(store, settings, BulkAction.ASSIGN, [ticket_id], user, value=assignee)
+    if outcome.error is not None:
+        raise CaseworkError(outcome.error)
+    return outcome.changed
+
+
+def unassign(store: Store, ticket_id: int, user: str) -> bool:
+    """Nobody has the ticket any more; False when nobody had it."""
     with store.session() as session, session.begin():
         ticket = _ticket(session, ticket_id)
         previous = ticket.assigned_to
-        ticket.assigned_to = user
-        _record(session, ticket, user, "assigned", to=user, previous=previous)
+        if previous is None:
+            return False
+        ticket.assigned_to = None
+        _record(session, ticket, user, "unassigned", previous=previous)
+        return True
+
+
+def _assign_all(
+    session: Session,
+    settings: Settings,
+    tickets: Sequence[Ticket],
+    assignee: WebUser,
+    user: str,
+    detail: dict[str, Any],
+) -> list[Ticket]:
+    """`tickets` to `assignee`, one history entry each (naming the notice); the changed."""
+    changed = [t for t in tickets if t.assigned_to != assignee.name]
+    outbox_id, left_out = _queue_notice(session, settings, changed, assignee, user)
+    for ticket in changed:
+        previous, ticket.assigned_to = ticket.assigned_to, assignee.name
+        notice: dict[str, Any] = {}
+        if ticket.id in left_out:
+            notice["notice_skipped"] = left_out[ticket.id]
+        elif outbox_id is not None:
+            notice["outbox_id"] = outbox_id
+        _record(
+            session,
+            ticket,
+            user,
+            "assigned",
+            to=assignee.name,
+            previous=previous,
+            **notice,
+            **detail,
+        )
+    return changed
+
+
+def _queue_notice(
+    session: Session, settings: Settings, tickets: Sequence[Ticket], assignee: WebUser, user: str
+) -> tuple[int | None, dict[int, str]]:
+    """One notice to `assignee` naming `tickets`, in the outbox: only when someone else
+    assigns them and they have an address. Never to a sender of the case (nor to the bot):
+    such tickets are left out of it, with why. Returns the outbox id (or None) and those."""
+    if assignee.name == user or not assignee.email or not tickets:
+        return None, {}
+    address = plain_address(assignee.email)
+    if address is None:
+        return None, {t.id: "the assignee's address is not usable" for t in tickets}
+    mailbox = canonical_address(address)
+    if mailbox == canonical_address(own_address(settings.from_address).addr_spec):
+        return None, {t.id: "the assignee's address is the bot's own" for t in tickets}
+    senders = session.execute(
+        select(Mail.ticket_id, Mail.sender).where(
+            Mail.ticket_id.in_([t.id for t in tickets]), Mail.sender.is_not(None)
+        )
+    ).all()
+    wrote = {i for i, sender in senders if sender and canonical_address(sender) == mailbox}
+    left_out = {ticket_id: "the assignee's address wrote to this case" for ticket_id in wrote}
+    listed = [t for t in tickets if t.id not in wrote]
+    if not listed:
+        return None, left_out
+    site = settings.web.public_url
+    try:
+        notice = assignment_notice(
+            [
+                AssignedTicket(
+                    t.reference, t.case_reference, f"{site}/tickets/{t.id}" if site else None
+                )
+                for t in listed
+            ],
+            recipient=address,
+            assigned_by=user,
+            from_address=settings.from_address,
+            message_id_domain=settings.message_id_domain,
+            now=utc_now(),
+        )
+    except ValueError as error:  # never lose the assignment over its notice
+        log.error("assignment notice to %s not composed: %s", assignee.name, error)
+        return None, {t.id: f"the notice cannot be composed: {error}" for t in tickets}
+    row = OutboxMessage(
+        ticket_id=listed[0].id,
+        mail_id=None,
+        message_id=str(notice["Message-ID"]),
+        recipient=mailbox,
+        action=NOTICE_ACTION,
+        raw=bytes(notice),
+    )
+    session.add(row)
+    session.flush()
+    return row.id, left_out
+
+
+def _change_category(
+    session: Session,
+    ticket: Ticket,
+    new: Category,
+    user: str,
+    requirements: tuple[Requirement, ...],
+    detail: dict[str, Any],
+) -> bool:
+    previous = ticket.category
+    if previous == new.value:
+        return False
+    latest = session.scalar(
+        select(Mail).where(Mail.ticket_id == ticket.id).order_by(Mail.id.desc()).limit(1)
+    )
+    ticket.category = new.value
+    _restate(ticket, requirements)
+    if latest is not None:
+        session.add(
+            Correction(
+                ticket_id=ticket.id,
+                mail_id=latest.id,
+                previous_category=str(latest.verdict.get("category", previous)),
+                category=new.value,
+                corrected_by=user,
+            )
+        )
+    _record(
+        session,
+        ticket,
+        user,
+        "category_changed",
+        previous=previous,
+        category=new.value,
+        mail_id=latest.id if latest else None,
+        missing=list(ticket.missing),
+        **detail,
+    )
+    return True
+
+
+def _category(category: str) -> Category:
+    try:
+        return Category(category)
+    except ValueError as error:
+        raise CaseworkError(f"unknown category {category!r}") from error
 
 
 def change_category(
@@ -160,40 +353,9 @@ def change_category(
     requirements: tuple[Requirement, ...],
 ) -> None:
     """The ticket's category, corrected; its newest mail becomes a labelled example."""
-    try:
-        new = Category(category)
-    except ValueError as error:
-        raise CaseworkError(f"unknown category {category!r}") from error
+    new = _category(category)
     with store.session() as session, session.begin():
-        ticket = _ticket(session, ticket_id)
-        previous = ticket.category
-        if previous == new.value:
-            return
-        latest = session.scalar(
-            select(Mail).where(Mail.ticket_id == ticket_id).order_by(Mail.id.desc()).limit(1)
-        )
-        ticket.category = new.value
-        _restate(ticket, requirements)
-        if latest is not None:
-            session.add(
-                Correction(
-                    ticket_id=ticket_id,
-                    mail_id=latest.id,
-                    previous_category=str(latest.verdict.get("category", previous)),
-                    category=new.value,
-                    corrected_by=user,
-                )
-            )
-        _record(
-            session,
-            ticket,
-            user,
-            "category_changed",
-            previous=previous,
-            category=new.value,
-            mail_id=latest.id if latest else None,
-            missing=list(ticket.missing),
-        )
+        _change_category(session, _ticket(session, ticket_id), new, user, requirements, {})
 
 
 def edit_field(
@@ -277,12 +439,19 @@ def resolve_item(
         )
 
 
+def _close(session: Session, ticket: Ticket, user: str, detail: dict[str, Any]) -> bool:
+    previous = ticket.status
+    if previous == TicketStatus.CLOSED.value:
+        return False
+    ticket.status = TicketStatus.CLOSED.value
+    _record(session, ticket, user, "closed", previous=previous, **detail)
+    return True
+
+
 def close(store: Store, ticket_id: int, user: str) -> None:
+    """Closed (a second click records nothing more: the closing time stays the first)."""
     with store.session() as session, session.begin():
-        ticket = _ticket(session, ticket_id)
-        previous = ticket.status
-        ticket.status = TicketStatus.CLOSED.value
-        _record(session, ticket, user, "closed", previous=previous)
+        _close(session, _ticket(session, ticket_id), user, {})
 
 
 def reopen(store: Store, ticket_id: int, user: str, requirements: tuple[Requirement, ...]) -> None:
@@ -336,3 +505,83 @@ def resend_missing(store: Store, settings: Settings, ticket_id: int, user: str) 
             missing=list(ticket.missing),
         )
         return row.id
+
+
+# --- bulk actions from the queue -------------------------------------------------------
+
+BULK_MAX_TICKETS: Final = 100
+"""Tickets one bulk request may name: four full queue pages."""
+_MAX_ID: Final = 2**31 - 1
+
+
+class BulkAction(StrEnum):
+    ASSIGN = "assign"
+    CLOSE = "close"
+    CATEGORY = "category"
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    """What a bulk action did to one ticket."""
+
+    ticket_id: int
+    changed: bool
+    """False: nothing to do (closed already, the same category, theirs already) or an error."""
+    error: str | None = None
+
+    @property
+    def reference(self) -> str:
+        return f"MB-{self.ticket_id:06d}"
+
+
+def bulk(
+    store: Store,
+    settings: Settings,
+    action: str,
+    ticket_ids: Sequence[int],
+    user: str,
+    *,
+    value: str = "",
+    requirements: tuple[Requirement, ...] = (),
+) -> list[BulkOutcome]:
+    """One action on many tickets, in one transaction, one outcome per ticket (in the
+    order given, each id once): `assign` to the user named `value` (one notice for all),
+    `close`, or `category` `value`. A ticket that does not exist is reported and the others
+    are done; one with nothing to do (closed already, that category, theirs already) is
+    reported unchanged and records nothing. Each changed ticket's history records the
+    action, marked `bulk` when more than one ticket was named. CaseworkError when the
+    request itself is wrong (no tickets, too many, unknown action, category or caseworker)."""
+    ids = list(dict.fromkeys(ticket_ids))
+    if not ids:
+        raise CaseworkError("no tickets selected")
+    if len(ids) > BULK_MAX_TICKETS:
+        raise CaseworkError(f"at most {BULK_MAX_TICKETS} tickets at a time ({len(ids)} selected)")
+    try:
+        wanted = BulkAction(action)
+    except ValueError as error:
+        raise CaseworkError(f"unknown bulk action {action!r}") from error
+    category = _category(value) if wanted is BulkAction.CATEGORY else None
+    detail: dict[str, Any] = {"bulk": True} if len(ids) > 1 else {}
+    with store.session() as session, session.begin():
+        assignee = _active_user(session, value) if wanted is BulkAction.ASSIGN else None
+        found = {
+            t.id: t
+            for t in session.scalars(
+                select(Ticket).where(Ticket.id.in_([i for i in ids if 0 < i <= _MAX_ID]))
+            )
+        }
+        tickets = [found[i] for i in ids if i in found]
+        if assignee is not None:
+            done = _assign_all(session, settings, tickets, assignee, user, detail)
+        elif category is not None:
+            done = [
+                t
+                for t in tickets
+                if _change_category(session, t, category, user, requirements, detail)
+            ]
+        else:
+            done = [t for t in tickets if _close(session, t, user, detail)]
+        changed = {t.id for t in done}
+    return [
+        BulkOutcome(i, i in changed, None if i in found else f"no ticket MB-{i:06d}") for i in ids
+    ]

@@ -491,22 +491,40 @@ def users() -> None:
 @users.command("add")
 @click.argument("name")
 @click.option("--role", type=click.Choice(["caseworker", "admin"]), default="caseworker")
-def add_user_command(name: str, role: str) -> None:
+@click.option("--email", default=None, help="Where assignment notices go (optional).")
+def add_user_command(name: str, role: str, email: str | None) -> None:
     """Add a user (or set a new password and role); the password is prompted for, or read
     from MIKROBOT_USER_PASSWORD for scripts."""
     import os
 
-    from bot.store.accounts import add_user
+    from bot.store.accounts import add_user, checked_email
     from bot.store.errors import CaseworkError
 
-    password = os.environ.get(PASSWORD_ENV) or click.prompt(
-        "password", hide_input=True, confirmation_prompt=True
-    )
     try:
-        user = add_user(_open_store(), name, password, role)
+        if email is not None:
+            checked_email(email)  # before the password prompt, not after it
+        password = os.environ.get(PASSWORD_ENV) or click.prompt(
+            "password", hide_input=True, confirmation_prompt=True
+        )
+        user = add_user(_open_store(), name, password, role, email=email)
     except CaseworkError as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"{user.name} ({user.role}) saved", err=True)
+
+
+@users.command("email")
+@click.argument("name")
+@click.argument("address", required=False)
+def user_email_command(name: str, address: str | None) -> None:
+    """Set where NAME's assignment notices go; without ADDRESS, NAME gets none."""
+    from bot.store.accounts import set_email
+    from bot.store.errors import CaseworkError
+
+    try:
+        user = set_email(_open_store(), name, address)
+    except CaseworkError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"{user.name}: notices to {user.email or '(none)'}", err=True)
 
 
 @users.command("list")
@@ -517,7 +535,7 @@ def list_users_command() -> None:
     for user in list_users(_open_store()):
         last = f"{user.last_login_at:%Y-%m-%d %H:%M}" if user.last_login_at else "never"
         state = "" if user.active else " (disabled)"
-        click.echo(f"{user.name}\t{user.role}{state}\tlast login {last}")
+        click.echo(f"{user.name}\t{user.role}{state}\t{user.email or '-'}\tlast login {last}")
 
 
 @main.group()

@@ -8,6 +8,7 @@ Environment variables are `MIKROBOT_<NAME>`, nested with `__`
 from __future__ import annotations
 
 import os
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
@@ -97,6 +98,18 @@ class WebSettings(BaseModel):
     session_hours: float = 10.0
     evaluation_file: Path = Path("var/evaluation.json")
     """`mikrobot evaluate --json > …`: the figures the admin page shows."""
+    public_url: str | None = None
+    """The pages' address as caseworkers reach them (`https://mikrobot.ssb.no`): an
+    assignment notice links to the ticket there. Unset: the notice names the ticket only."""
+
+    @field_validator("public_url")
+    @classmethod
+    def _an_http_address(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not re.fullmatch(r"https?://[A-Za-z0-9.\-]+(?::\d{1,5})?(?:/[\w.\-/]*)?", value):
+            raise ValueError("public_url is an http(s) address: https://host[:port][/path]")
+        return value.rstrip("/")
 
 
 class Settings(BaseSettings):

@@ -17,6 +17,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from bot.replies.headers import plain_address
 from bot.store.errors import CaseworkError
 from bot.store.models import (
     UserRole,
@@ -42,6 +43,8 @@ class UserInfo:
     active: bool
     created_at: datetime
     last_login_at: datetime | None
+    email: str | None = None
+    """Where assignment notices go (`bot.casework.assign`); None: none are sent."""
 
     @property
     def is_admin(self) -> bool:
@@ -55,11 +58,26 @@ class SessionInfo:
 
 
 def _user_info(user: WebUser) -> UserInfo:
-    return UserInfo(user.id, user.name, user.role, user.active, user.created_at, user.last_login_at)
+    return UserInfo(
+        user.id, user.name, user.role, user.active, user.created_at, user.last_login_at, user.email
+    )
 
 
-def add_user(store: Store, name: str, password: str, role: str) -> UserInfo:
-    """A new account (or a new password and role for an existing one): argon2id hash only."""
+def checked_email(email: str) -> str:
+    """A user's notice address as it will be stored: exactly one plain `local@domain`
+    (an internationalised domain in IDNA form), or CaseworkError."""
+    address = plain_address(email.strip())
+    if address is None:
+        raise CaseworkError(f"not one plain e-mail address (name@domain): {email!r}")
+    return address
+
+
+def add_user(
+    store: Store, name: str, password: str, role: str, *, email: str | None = None
+) -> UserInfo:
+    """A new account (or a new password and role for an existing one): argon2id hash only.
+    `email` (checked, `checked_email`) replaces the user's notice address when given."""
+    address = checked_email(email) if email is not None else None
     if not _USER_NAME.fullmatch(name):
         raise CaseworkError("a user name is 1–120 letters, digits, '.', '_', '@' or '-'")
     if role not in {r.value for r in UserRole}:
@@ -74,6 +92,20 @@ def add_user(store: Store, name: str, password: str, role: str) -> UserInfo:
         user.password_hash = _hasher.hash(password)
         user.role = role
         user.active = True
+        if address is not None:
+            user.email = address
+        session.flush()
+        return _user_info(user)
+
+
+def set_email(store: Store, name: str, email: str | None) -> UserInfo:
+    """The user's notice address (checked, `checked_email`), or None for no notices."""
+    address = checked_email(email) if email is not None else None
+    with store.session() as session, session.begin():
+        user = session.scalar(select(WebUser).where(WebUser.name == name))
+        if user is None:
+            raise CaseworkError(f"no user {name!r}")
+        user.email = address
         session.flush()
         return _user_info(user)
 
@@ -81,6 +113,13 @@ def add_user(store: Store, name: str, password: str, role: str) -> UserInfo:
 def list_users(store: Store) -> list[UserInfo]:
     with store.session() as session:
         return [_user_info(u) for u in session.scalars(select(WebUser).order_by(WebUser.name))]
+
+
+def assignable_users(store: Store) -> list[str]:
+    """The names a ticket may be assigned to: every active user (admins are caseworkers too)."""
+    with store.session() as session:
+        query = select(WebUser.name).where(WebUser.active.is_(True)).order_by(WebUser.name)
+        return list(session.scalars(query))
 
 
 def authenticate(store: Store, name: str, password: str) -> UserInfo | None:

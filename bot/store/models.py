@@ -143,9 +143,10 @@ class OutboxMessage(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
-    mail_id: Mapped[int] = mapped_column(ForeignKey("mails.id"))
+    mail_id: Mapped[int | None] = mapped_column(ForeignKey("mails.id"))
     """One automatic reply per received mail, enforced by the database (migration 0003);
-    a caseworker may ask for the missing-items reply again."""
+    a caseworker may ask for the missing-items reply again. None: a mail that answers no
+    received mail, such as a caseworker's assignment notice (migration 0011)."""
     message_id: Mapped[str] = mapped_column(String(998), unique=True)
     recipient: Mapped[str] = mapped_column(String(320), index=True)
     action: Mapped[str] = mapped_column(String(32))
@@ -275,6 +276,9 @@ class WebUser(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16))
     active: Mapped[bool] = mapped_column(default=True)
+    email: Mapped[str | None] = mapped_column(String(320))
+    """Where a notice goes when someone else assigns this user a ticket (migration 0011);
+    None: no notices."""
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     last_login_at: Mapped[datetime | None]
 

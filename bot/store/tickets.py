@@ -270,6 +270,18 @@ def mail_of_ticket(store: Store, ticket_id: int, mail_id: int) -> Mail | None:
         return mail if mail is not None and mail.ticket_id == ticket_id else None
 
 
+def next_ticket(store: Store, after: int, user: str) -> int | None:
+    """The ticket to work on after ticket `after`: the oldest open one (any status but
+    closed) that nobody or `user` has, after `after` in filing order, else from the start
+    of the queue again; None when there is no other."""
+    with store.session() as session:
+        mine = or_(Ticket.assigned_to.is_(None), Ticket.assigned_to == user)
+        open_ = Ticket.status != TicketStatus.CLOSED.value
+        query = select(Ticket.id).where(open_, mine, Ticket.id != after)
+        later = session.scalar(query.where(Ticket.id > after).order_by(Ticket.id).limit(1))
+        return later or session.scalar(query.order_by(Ticket.id).limit(1))
+
+
 # --- corrections for training ---------------------------------------------------------
 
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from bot.cases import TicketStatus
-from bot.store.accounts import list_users
+from bot.store.accounts import assignable_users, list_users
 from bot.store.models import utc_now
 from bot.store.tickets import (
     ALL,
@@ -130,5 +130,6 @@ def queue_page(
         categories=CATEGORIES,
         statuses=STATUSES,
         users=[u.name for u in list_users(site.store)],
+        assignable=assignable_users(site.store),
         low_confidence=threshold,
     )

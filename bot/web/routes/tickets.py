@@ -16,7 +16,6 @@ from fastapi.responses import RedirectResponse, Response
 from bot.cases import TicketStatus
 from bot.casework import (
     EDITABLE_FIELDS,
-    assign,
     change_category,
     close,
     edit_field,
@@ -25,6 +24,7 @@ from bot.casework import (
     resend_missing,
     resolve_item,
 )
+from bot.store.accounts import assignable_users
 from bot.store.errors import CaseworkError
 from bot.store.personal_data import delete_personal_data_now
 from bot.store.tickets import ticket_detail
@@ -37,6 +37,7 @@ from parsers.national_id import mask_national_ids
 router = APIRouter()
 DONE_MESSAGES: Final = frozenset(
     {"assigned", "category", "field", "item", "resent", "closed", "reopened", "pd_deleted"}
+    | {"assigned_other", "unassigned", "note", "no_next"}  # bot.web.routes.teamwork
 )
 
 
@@ -62,7 +63,9 @@ def ticket_page(
     done: str | None = None,
     error: str | None = None,
     status: int = 200,
+    **context: Any,
 ) -> Response:
+    """The ticket's page; `context` adds to what its templates get (a form's typed text)."""
     detail = ticket_detail(site.store, ticket_id)
     if detail is None:
         raise HTTPException(404)
@@ -111,6 +114,8 @@ def ticket_page(
         categories=CATEGORIES,
         done=done if done in DONE_MESSAGES else None,
         error=error,
+        assignable=assignable_users(site.store),
+        **context,
     )
 
 
@@ -135,11 +140,6 @@ def act(
     except CaseworkError as error:
         return ticket_page(site, request, ticket_id, error=str(error), status=400)
     return RedirectResponse(f"/tickets/{ticket_id}?done={done}#top", status_code=303)
-
-
-@router.post("/tickets/{ticket_id}/assign")
-def assign_ticket(request: Request, ticket_id: int, site: Site, info: Acting) -> Response:
-    return act(site, request, ticket_id, "assigned", assign, site.store, ticket_id, info.user.name)
 
 
 @router.post("/tickets/{ticket_id}/category")
