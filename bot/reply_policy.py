@@ -187,9 +187,9 @@ def plan(
 def hold_reason(action: ReplyAction, confidence: float, limits: ReplyLimits) -> HoldReason | None:
     """Whether an automatic reply with `action`, to a verdict this confident, waits for a
     caseworker under `limits.reply_mode` — and why. None: the bot sends it."""
-    if limits.reply_mode is ReplyMode.REVIEW:
+    if limits.reply_mode == ReplyMode.REVIEW:
         return HoldReason.EVERY_REPLY
-    if limits.reply_mode is ReplyMode.REVIEW_UNCERTAIN:
+    if limits.reply_mode == ReplyMode.REVIEW_UNCERTAIN:
         if action is ReplyAction.REQUEST_MISSING:
             return HoldReason.REQUESTS_MISSING
         if confidence < limits.review_confidence:
