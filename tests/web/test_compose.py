@@ -19,6 +19,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
@@ -38,7 +39,16 @@ from bot.worker import Worker
 from tests.conftest import REPO, make_mail
 from tests.network import free_port
 from tests.store.test_store import FORM
-from tests.web.conftest import CASEWORKER, OTHER_CASEWORKER, LiveServer, Web, log_in, site_settings
+from tests.web.conftest import (
+    CASEWORKER,
+    OTHER_CASEWORKER,
+    LiveServer,
+    Web,
+    csrf_token_in,
+    log_in,
+    logged_in_client,
+    site_settings,
+)
 
 DOCS = REPO / "docs"
 
@@ -149,6 +159,38 @@ def test_a_second_reminder_within_the_guard_is_refused_with_a_message(page: Any,
     expect(page.get_by_test_id("error")).to_contain_text("Purringen ble ikke sendt")
     expect(page.get_by_test_id("error")).to_contain_text("En ny purring kan sendes fra")
     assert len(replies_of(web.store, ticket_id)) == count + 1
+
+
+def test_the_composer_and_the_review_queue_refuse_anonymous_and_forged_requests(
+    web: Web,
+) -> None:
+    ticket_id = web.tickets_with_missing[-1]
+    reply = f"/tickets/{ticket_id}/reply"
+    pages = [f"{reply}", f"{reply}?start=blank", "/review", "/review/1/edit"]
+    forms = [reply, "/review/1/approve", "/review/1/edit", "/review/1/discard"]
+    with httpx.Client(base_url=web.url, follow_redirects=False) as anonymous:
+        for path in pages:
+            response = anonymous.get(path)
+            assert response.status_code == 303, path
+            assert response.headers["location"].startswith("/login?next="), path
+        for path in forms:
+            assert anonymous.post(path, data={"body": "x"}).status_code == 401, path
+    before = len(replies_of(web.store, ticket_id))
+    with logged_in_client(web, OTHER_CASEWORKER) as client:
+        page = client.get(reply)
+        assert page.status_code == 200
+        key = re.search(r'name="compose_key" value="([^"]+)"', page.text)
+        assert key is not None
+        form = {"subject": "Re: x", "body": "Hei", "compose_key": key.group(1)}
+        for token in ("", csrf_token_in(page.text)[:-2] + "xx"):
+            assert client.post(reply, data={**form, "csrf_token": token}).status_code == 403
+        foreign = client.post(
+            reply,
+            data={**form, "csrf_token": csrf_token_in(page.text)},
+            headers={"Origin": "https://evil.example"},
+        )
+        assert foreign.status_code == 403
+    assert len(replies_of(web.store, ticket_id)) == before
 
 
 # --- reply_mode = review -------------------------------------------------------------
