@@ -9,6 +9,7 @@ with what was typed kept.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Final
 
@@ -19,6 +20,7 @@ from bot.casework import ReplyRefusedError
 from bot.replies.render import MAX_WRITTEN_CHARS
 from bot.reply_review import (
     Draft,
+    WaitingReply,
     approve,
     discard,
     draft,
@@ -28,6 +30,7 @@ from bot.reply_review import (
     waiting_replies,
     waiting_reply,
 )
+from bot.store.models import Mail, Ticket
 from bot.store.tickets import ticket_detail
 from bot.web.i18n import Translator, format_datetime, language_of
 from bot.web.pages import Acting, SignedIn, Site, Web
@@ -110,19 +113,43 @@ def _composer(
         "compose_key": new_compose_key(),
     }
     answered = next((m for m in detail.mails if made and m.id == made.mail_id), None)
+    return _render_composer(
+        site, request, detail.ticket, form=form, action=f"/tickets/{ticket_id}/reply",
+        error=refused, failed=error is not None, bot_draft=made, answered=answered, blank=blank,
+        waiting=waiting_replies(site.store, ticket_id=ticket_id),
+    )  # fmt: skip
+
+
+def _render_composer(
+    site: Web,
+    request: Request,
+    ticket: Ticket,
+    *,
+    form: dict[str, str],
+    action: str,
+    error: ReplyRefusedError | None,
+    failed: bool,
+    bot_draft: Draft | None = None,
+    waiting_reply: WaitingReply | None = None,
+    answered: Mail | None = None,
+    blank: bool = False,
+    waiting: Sequence[WaitingReply] = (),
+) -> Response:
+    """`compose.html`: the bot's draft (or a blank page) for a ticket, or a waiting reply;
+    `failed`: a posted form was refused (400), its text kept in `form`."""
     return site.render(
         request,
         "compose.html",
-        status=200 if error is None else 400,
-        ticket=detail.ticket,
-        draft=made,
-        waiting_reply=None,
+        status=400 if failed else 200,
+        ticket=ticket,
+        draft=bot_draft,
+        waiting_reply=waiting_reply,
         answered=answered,
         form=form,
         blank=blank,
-        action=f"/tickets/{ticket_id}/reply",
-        waiting=waiting_replies(site.store, ticket_id=ticket_id),
-        error=refusal_text(request, refused) if refused else None,
+        action=action,
+        waiting=waiting,
+        error=refusal_text(request, error) if error else None,
         max_chars=MAX_WRITTEN_CHARS,
     )
 
@@ -225,18 +252,8 @@ def _editor(
         return _review(site, request, error=refusal_text(request, gone), status=409)
     detail = ticket_detail(site.store, waiting.ticket_id)
     assert detail is not None  # a reply's ticket is never deleted
-    return site.render(
-        request,
-        "compose.html",
-        status=200 if error is None else 400,
-        ticket=detail.ticket,
-        draft=None,
-        waiting_reply=waiting,
-        answered=None,
-        form=typed or {"subject": waiting.subject, "body": waiting.body, "compose_key": ""},
-        blank=False,
-        action=f"/review/{outbox_id}/edit",
-        waiting=[],
-        error=refusal_text(request, error) if error else None,
-        max_chars=MAX_WRITTEN_CHARS,
-    )
+    form = typed or {"subject": waiting.subject, "body": waiting.body, "compose_key": ""}
+    return _render_composer(
+        site, request, detail.ticket, form=form, action=f"/review/{outbox_id}/edit",
+        error=error, failed=error is not None, waiting_reply=waiting,
+    )  # fmt: skip
