@@ -14,7 +14,7 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from enum import StrEnum
 from typing import Any, Final
@@ -26,6 +26,7 @@ from bot.cases import CaseFacts, TicketStatus, case_status
 from bot.replies.headers import own_address, plain_address
 from bot.replies.notice import NOTICE_ACTION, AssignedTicket, assignment_notice
 from bot.replies.render import ReplyRenderError, as_text
+from bot.reply_policy import reminder_wait
 from bot.replying import Answerer
 from bot.requirements import Requirement, missing_items
 from bot.settings import Settings
@@ -34,9 +35,11 @@ from bot.store.models import (
     Correction,
     Mail,
     OutboxMessage,
+    OutboxStatus,
     Ticket,
     TicketEvent,
     WebUser,
+    as_utc,
     utc_now,
 )
 from bot.store.repository import Store, case_language, case_state_of
@@ -97,12 +100,25 @@ def preview_message(
     message_id: str | None = None,
 ) -> EmailMessage | str:
     """The MIME reply itself (or why there is none), from the one decision and composer."""
+    return draft_reply(store, settings, ticket_id, now=now, message_id=message_id)[1]
+
+
+def draft_reply(
+    store: Store,
+    settings: Settings,
+    ticket_id: int,
+    *,
+    now: datetime | None = None,
+    message_id: str | None = None,
+) -> tuple[Mail | None, EmailMessage | str]:
+    """The mail a reply would answer now, and that reply (or why there is none): the
+    preview, and the draft a caseworker edits."""
     detail = ticket_detail(store, ticket_id)
     if detail is None or not detail.mails:
-        return "ingen e-post / no mail"
+        return None, "ingen e-post / no mail"
     latest = _answerable_mail(detail.mails) or detail.mails[-1]
     answer = Answerer(settings, now=now, message_id=message_id)
-    return _reply_to(store, detail.ticket, detail.mails, latest, answer)
+    return latest, _reply_to(store, detail.ticket, detail.mails, latest, answer)
 
 
 def _reply_to(
@@ -123,10 +139,20 @@ def _reply_to(
         sender_in_thread=not mail.stranger,
         language=language,
     )
-    return answer(verdict, parse_mail(store.raw_mail.get(mail.sha256)), facts)
+    return answer.reply(verdict, parse_mail(store.raw_mail.get(mail.sha256)), facts)
 
 
 # --- actions ---------------------------------------------------------------------------
+
+
+class ReplyRefusedError(CaseworkError):
+    """A reply a caseworker asked for, refused: `key` names the reason for the pages'
+    words (`reply_refused_<key>`), `values` what the words name (a time, a status …)."""
+
+    def __init__(self, key: str, message: str, **values: object) -> None:
+        super().__init__(message)
+        self.key = key
+        self.values = values
 
 
 def _record(session: Session, ticket: Ticket, actor: str, action: str, **detail: Any) -> None:
@@ -462,8 +488,28 @@ def reopen(store: Store, ticket_id: int, user: str, requirements: tuple[Requirem
         _record(session, ticket, user, "reopened", status=ticket.status)
 
 
+def previous_reply_at(session: Session, ticket_id: int) -> datetime | None:
+    """When the case's newest reply was queued, approved or sent (one not rejected or
+    discarded): what the reminder guard counts from. A colleague's assignment notice is
+    no reply to the applicant."""
+    rows = session.execute(
+        select(OutboxMessage.created_at, OutboxMessage.decided_at, OutboxMessage.sent_at).where(
+            OutboxMessage.ticket_id == ticket_id,
+            OutboxMessage.action != NOTICE_ACTION,
+            OutboxMessage.status.not_in((OutboxStatus.FAILED.value, OutboxStatus.DISCARDED.value)),
+        )
+    ).all()
+    moments = [as_utc(moment) for row in rows for moment in row if moment is not None]
+    return max(moments, default=None)
+
+
 def resend_missing(store: Store, settings: Settings, ticket_id: int, user: str) -> int:
-    """Queue the missing-items reply again (the service sends it); returns the outbox id."""
+    """Queue the missing-items reply again (the service sends it); returns the outbox id.
+
+    Refused (`ReplyRefusedError` "too_soon") within `resend_guard_minutes` of the case's
+    previous reply: checked in the transaction that queues it, with the ticket locked, so
+    two clicks at once queue one reminder.
+    """
     detail = ticket_detail(store, ticket_id)
     if detail is None:
         raise CaseworkError(f"no ticket {ticket_id}")
@@ -483,8 +529,21 @@ def resend_missing(store: Store, settings: Settings, ticket_id: int, user: str) 
         ) from error
     if isinstance(reply, str):
         raise CaseworkError(reply)
+    guard = timedelta(minutes=settings.resend_guard_minutes)
     with store.session() as session, session.begin():
-        ticket = _ticket(session, ticket_id)
+        ticket = session.get(Ticket, ticket_id, with_for_update=True)  # clicks queue up here
+        if ticket is None:
+            raise CaseworkError(f"no ticket {ticket_id}")
+        previous = previous_reply_at(session, ticket_id)
+        wait_until = reminder_wait(previous, utc_now(), guard)
+        if previous is not None and wait_until is not None:
+            raise ReplyRefusedError(
+                "too_soon",
+                f"a reply went to this case at {previous:%Y-%m-%d %H:%M} UTC: a reminder may"
+                f" be sent again from {wait_until:%H:%M} UTC",
+                previous=previous,
+                allowed=wait_until,
+            )
         row = OutboxMessage(
             ticket_id=ticket_id,
             mail_id=mail.id,

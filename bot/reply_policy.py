@@ -10,7 +10,9 @@ same mail delivered twice, the reply cut-off (a backlog from before the first st
 may receive a reply at all (the mail's From, one plain address, not ourselves), whether
 the sender is the case's own applicant (a stranger who names someone else's case hears
 only a receipt), the case's missing items (the thread's, not the one mail's), the written
-standard to answer in, and last the rate limits.
+standard to answer in, and last the rate limits. Then who lets the reply go: the bot at
+once, or a caseworker first (`reply_mode`, `hold_reason`). A caseworker's reminder is
+refused within `resend_guard_minutes` of the case's previous reply (`reminder_wait`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Final
 
 from bot.cases import CaseFacts
@@ -41,6 +45,27 @@ REPLY_PREFIX = re.compile(
 )
 
 
+class ReplyMode(StrEnum):
+    """Who lets an automatic reply go (the setting `reply_mode`)."""
+
+    AUTO = "auto"
+    """The bot sends every reply it decides on."""
+    REVIEW = "review"
+    """Every automatic reply waits for a caseworker to approve, edit or discard it: how an
+    agency pilots a bot."""
+    REVIEW_UNCERTAIN = "review_uncertain"
+    """Only the replies that ask for missing items, or answer a verdict less confident than
+    `review_confidence`, wait; receipts for confident verdicts go at once."""
+
+
+class HoldReason(StrEnum):
+    """Why an automatic reply waits for a caseworker (stored with the waiting reply)."""
+
+    EVERY_REPLY = "every_reply"
+    REQUESTS_MISSING = "requests_missing"
+    LOW_CONFIDENCE = "low_confidence"
+
+
 @dataclass(frozen=True)
 class ReplyLimits:
     """The settings the decision needs, and nothing else."""
@@ -50,6 +75,9 @@ class ReplyLimits:
     max_replies_per_sender_per_day: int = 5
     max_replies_per_hour: int | None = None
     language_decisions: LanguageDecisions = field(default_factory=LanguageDecisions)
+    reply_mode: ReplyMode = ReplyMode.AUTO
+    review_confidence: float = 0.8
+    """`review_uncertain`: a verdict below this confidence has its reply approved first."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +103,9 @@ class ReplyPlan:
     personal_data: tuple[str, ...] = ()
     """Where the mail held national ID numbers (`subject`, `body`, `attachment:<name>`):
     the reply says such data must not come by e-mail and has been set apart."""
+    hold: HoldReason | None = None
+    """Why this automatic reply waits for a caseworker's approval (`reply_mode`); None: it
+    goes as it is. A reply a caseworker asked for never waits: a person already decided."""
 
 
 @dataclass(frozen=True)
@@ -132,6 +163,7 @@ def plan(
         if limited is not None:
             return limited
     parent = clean_message_id(mail.message_id)
+    hold = None if manual else hold_reason(action, verdict.confidence, limits)
     return ReplyPlan(
         recipient=recipient,
         action=action,
@@ -148,7 +180,36 @@ def plan(
         references=tuple(mail.references),
         language_reason=language_reason,
         personal_data=tuple(p.where for p in verdict.personal_data),
+        hold=hold,
     )
+
+
+def hold_reason(action: ReplyAction, confidence: float, limits: ReplyLimits) -> HoldReason | None:
+    """Whether an automatic reply with `action`, to a verdict this confident, waits for a
+    caseworker under `limits.reply_mode` — and why. None: the bot sends it."""
+    if limits.reply_mode == ReplyMode.REVIEW:
+        return HoldReason.EVERY_REPLY
+    if limits.reply_mode == ReplyMode.REVIEW_UNCERTAIN:
+        if action is ReplyAction.REQUEST_MISSING:
+            return HoldReason.REQUESTS_MISSING
+        if confidence < limits.review_confidence:
+            return HoldReason.LOW_CONFIDENCE
+    return None
+
+
+def reminder_wait(
+    previous_reply_at: datetime | None, now: datetime, guard: timedelta
+) -> datetime | None:
+    """When a caseworker's "send the missing-items reply again" may go, if not now.
+
+    Two clicks used to send two identical reminders: a reminder within `guard` of the
+    case's previous reply (the bot's or a person's, queued, waiting or sent) is refused
+    until the returned time. None: it may go now.
+    """
+    if previous_reply_at is None or guard <= timedelta(0):
+        return None
+    allowed = previous_reply_at + guard
+    return allowed if now < allowed else None
 
 
 def verdict_reply(

@@ -22,6 +22,7 @@ from pydantic_settings import (
 )
 
 from bot.classify.model import DEFAULT_MODEL_DIR
+from bot.reply_policy import ReplyMode
 from bot.requirements import DEFAULT_REQUIREMENTS_FILE
 from bot.rules import DEFAULT_RULES_FILE
 from parsers.attachments import ExtractionLimits
@@ -145,6 +146,18 @@ class Settings(BaseSettings):
     """Auto-replies a whole hour may queue, to anybody: a flood of forged senders (each under
     its own daily limit) cannot turn the bot into a mail cannon. SSB's inbox gets a few
     dozen mails on a busy day; over the cap a mail is still filed, just not answered."""
+    reply_mode: ReplyMode = ReplyMode.AUTO
+    """Who lets an automatic reply go: `auto` (the bot, at once), `review` (every reply waits
+    in the web's "Til godkjenning" queue until a caseworker approves, edits or discards it)
+    or `review_uncertain` (only replies that ask for missing items, or answer a verdict
+    below `review_confidence`, wait). Replies a caseworker writes or asks for never wait."""
+    review_confidence: float = Field(default=0.8, ge=0.0, le=1.0)
+    """`review_uncertain`: a verdict less confident than this has its reply approved first.
+    The confidence is calibrated: below 0.8, one verdict in five or more is wrong."""
+    resend_guard_minutes: float = Field(default=60.0, ge=0.0)
+    """A caseworker's "send the missing-items reply again" within this many minutes of the
+    case's previous reply is refused (two clicks used to send two identical reminders).
+    0 turns the guard off."""
     retention_days: int = Field(default=365, ge=1)
     """How long a closed ticket keeps its mail, attachments and texts (`mikrobot purge`).
 

@@ -96,7 +96,7 @@ class Worker:
             verdict=verdict,
             mail=parsed,
             requirements=self.context.requirements,
-            build_reply=Answerer(self.settings),
+            build_reply=Answerer(self.settings, review=True),
             may_reply=claimed.may_reply,
         )
         category = verdict.category.value

@@ -28,7 +28,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from functools import cache
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 
@@ -256,6 +256,78 @@ def compose(
     message.set_content(body, subtype="plain", charset="utf-8", cte="quoted-printable")
     message["Content-Language"] = language  # after set_content, which drops Content-* headers
     _check_round_trip(message, reply.recipient, subject)
+    return message
+
+
+MAX_WRITTEN_CHARS: Final = 20_000
+"""The longest text a caseworker may send in one reply."""
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def person_text(text: str) -> str:
+    """A text a person typed, as a reply's body: line ends as `\n` (a browser sends
+    CRLF), no control or bidirectional-override characters, tidied like a template's text
+    (`_tidy`), so the bot's own draft sent unedited compares equal to itself."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").expandtabs(4)
+    return _tidy(_CONTROL.sub("", lines)) if lines.strip() else ""
+
+
+def written_reply(
+    draft: EmailMessage, *, subject: str, body: str, now: datetime, action: str
+) -> EmailMessage:
+    """A reply a person wrote or edited, in the envelope of the bot's `draft`.
+
+    The draft — the one decision's reply to the mail (`compose`), or a reply waiting for
+    approval — fixes everything but the words: From, the one recipient, the Message-ID,
+    `In-Reply-To`/`References` and the ticket. The subject is cleaned as any subject
+    (`clean_subject`); the body is `person_text`. A person wrote it, so it is no
+    `Auto-Submitted` auto-reply (RFC 3834 §5); `X-Auto-Response-Suppress` still asks the
+    applicant's server not to answer it with an out-of-office.
+    """
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be timezone-aware")
+    text = person_text(body)
+    if not text:
+        raise ReplyRenderError("the reply has no text")
+    recipient = draft["To"]
+    addresses: tuple[Any, ...] = getattr(recipient, "addresses", ())
+    if len(addresses) != 1:
+        raise ReplyRenderError("the draft has no single recipient")
+    language = str(draft.get("Content-Language") or DEFAULT_LANGUAGE)
+    fallback = str(draft["Subject"] or f"Re: {FALLBACK_SUBJECT.get(language, '')}")
+    cleaned = clean_subject(subject, fallback=fallback)
+
+    message = EmailMessage(policy=policy.SMTP)
+    message["From"] = str(draft["From"])
+    message["To"] = addresses[0].addr_spec
+    message.set_raw("Subject", encoded_subject(cleaned))
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = str(draft["Message-ID"])
+    for name in ("In-Reply-To", "References"):
+        if draft[name] is not None:
+            message[name] = str(draft[name])
+    message["X-Auto-Response-Suppress"] = "All"
+    message[TICKET_HEADER] = str(draft[TICKET_HEADER])
+    message[ACTION_HEADER] = action
+    message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    message["Content-Language"] = language
+    _check_round_trip(message, addresses[0].addr_spec, cleaned)
+    return message
+
+
+def restamped(raw: bytes, now: datetime) -> bytes:
+    """A stored reply with its Date set to `now`, nothing else changed: a reply approved
+    hours after the bot wrote it is dated when a person let it go."""
+    message = message_from_bytes(raw, policy=policy.SMTP)
+    message.replace_header("Date", format_datetime(now))
+    return message.as_bytes()
+
+
+def read_reply(raw: bytes) -> EmailMessage:
+    """A stored reply parsed back (headers decoded), e.g. as a draft for `written_reply`."""
+    message = message_from_bytes(raw, policy=policy.default)
+    if not isinstance(message, EmailMessage):  # pragma: no cover - policy.default makes one
+        raise ReplyRenderError("a stored reply did not parse as a message")
     return message
 
 

@@ -47,6 +47,19 @@ class OutboxStatus(StrEnum):
     SENT = "sent"
     FAILED = "failed"
     """Rejected for good (a permanent SMTP error): shown on the ticket, not retried."""
+    HELD = "held"
+    """Waiting for a caseworker to approve, edit or discard it (`reply_mode`): never sent
+    while it waits; approved or edited, it becomes pending."""
+    DISCARDED = "discarded"
+    """A waiting reply a caseworker decided not to send."""
+
+
+CASEWORKER_REPLY_ACTION = "caseworker_reply"
+"""`outbox.action` of a reply a caseworker wrote (or edited from the bot's draft) and sent."""
+PERSONAL_REPLY_ACTIONS = ("request_missing_again", CASEWORKER_REPLY_ACTION)
+"""`outbox.action` of the replies a caseworker asked for or wrote: a mail may have any
+number of these besides its one automatic reply (migrations 0003 and 0010)."""
+_AUTOMATIC_ONLY = text(f"action NOT IN {PERSONAL_REPLY_ACTIONS!r}")
 
 
 class Ticket(Base):
@@ -136,17 +149,19 @@ class OutboxMessage(Base):
             "ux_outbox_automatic_reply",
             "mail_id",
             unique=True,
-            sqlite_where=text("action <> 'request_missing_again'"),
-            postgresql_where=text("action <> 'request_missing_again'"),
+            sqlite_where=_AUTOMATIC_ONLY,
+            postgresql_where=_AUTOMATIC_ONLY,
         ),
+        Index("ux_outbox_compose_key", "compose_key", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
     mail_id: Mapped[int | None] = mapped_column(ForeignKey("mails.id"))
     """One automatic reply per received mail, enforced by the database (migration 0003);
-    a caseworker may ask for the missing-items reply again. None: a mail that answers no
-    received mail, such as a caseworker's assignment notice (migration 0011)."""
+    a caseworker may ask for the missing-items reply again, or write replies of their own.
+    None: a mail that answers no received mail, such as a caseworker's assignment notice
+    (migration 0011)."""
     message_id: Mapped[str] = mapped_column(String(998), unique=True)
     recipient: Mapped[str] = mapped_column(String(320), index=True)
     action: Mapped[str] = mapped_column(String(32))
@@ -161,6 +176,14 @@ class OutboxMessage(Base):
     it after a restart was cut off mid-send, and may or may not have been accepted."""
     confirmed_at: Mapped[datetime | None]
     """When the relay's copy to the bot's own inbox came back: proof the reply was accepted."""
+    compose_key: Mapped[str | None] = mapped_column(String(64))
+    """The idempotency key of the caseworker's compose form (unique): a double click, or a
+    form posted twice, queues one reply."""
+    held_reason: Mapped[str | None] = mapped_column(String(32))
+    """Why it waited for a caseworker (`reply_policy.HoldReason`); None: it never waited."""
+    decided_by: Mapped[str | None] = mapped_column(String(120))
+    """The person who wrote, approved, edited or discarded it; None: the bot alone."""
+    decided_at: Mapped[datetime | None]
 
 
 # --- the caseworkers' web pages (issue #5) ---------------------------------------------

@@ -60,7 +60,7 @@ STATUS_CHANGED: Final = "status_changed"
 """A status change in general: detail `{"from": old, "to": new}`; closing when `to` is closed."""
 
 _CODE = re.compile(r"[a-z][a-z0-9_:]{0,63}")
-_CODE_KEYS: Final = frozenset({"missing", "item", "provided", "field"})
+_CODE_KEYS: Final = frozenset({"missing", "item", "provided", "field", "hold"})
 """Keys whose values are requirement codes and field names, never free text."""
 _STATE_KEYS: Final = frozenset({"category", "status", "previous", "from", "to"})
 """Keys kept only when the value is a status or a category: `previous` is also an old

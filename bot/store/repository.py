@@ -39,9 +39,20 @@ FILING_LOCK = 0x6D696B726F626F74 >> 2
 """The PostgreSQL advisory lock every filing transaction holds ("mikrobot", 62 bits): apart
 from the mailbox locks, which are hashes of mailbox names (`leader.py`)."""
 
-ReplyBuilder = Callable[[Verdict, ParsedMail, CaseFacts], EmailMessage | str]
-"""(the mail's verdict, the mail, what its case knows now) → the reply, or why there is
-none. The worker passes `bot.reply_policy.plan` composed by `bot.replies.render.compose`."""
+
+@dataclass(frozen=True)
+class HeldReply:
+    """A reply to queue that waits for a caseworker's approval (`reply_mode`): stored as
+    `held`, which the sender never sends, with why it waits."""
+
+    message: EmailMessage
+    reason: str
+
+
+ReplyBuilder = Callable[[Verdict, ParsedMail, CaseFacts], EmailMessage | HeldReply | str]
+"""(the mail's verdict, the mail, what its case knows now) → the reply (to send, or to hold
+for approval), or why there is none. The worker passes `bot.reply_policy.plan` composed by
+`bot.replies.render.compose` (`bot.replying.Answerer`)."""
 _TICKET_REFERENCE = re.compile(r"MB-(\d{6,9})")
 
 
@@ -492,14 +503,17 @@ def _reply_counts(session: Session, sender: str | None) -> tuple[int, int]:
     since = utc_now() - timedelta(days=1)
     # Replies go to the address in IDNA form: count against the same spelling.
     recipient = canonical_address(sender) if sender else ""
+    counted = OutboxMessage.status != OutboxStatus.DISCARDED.value  # never went anywhere
     to_sender = session.scalar(
         select(func.count(OutboxMessage.id)).where(
-            func.lower(OutboxMessage.recipient) == recipient, OutboxMessage.created_at >= since
+            func.lower(OutboxMessage.recipient) == recipient,
+            OutboxMessage.created_at >= since,
+            counted,
         )
     )
     hour_ago = utc_now() - timedelta(hours=1)
     this_hour = session.scalar(
-        select(func.count(OutboxMessage.id)).where(OutboxMessage.created_at >= hour_ago)
+        select(func.count(OutboxMessage.id)).where(OutboxMessage.created_at >= hour_ago, counted)
     )
     return to_sender or 0, this_hour or 0
 
@@ -516,10 +530,11 @@ def _queue_reply(
     """The reply the policy decided, in the outbox of the same transaction; or why not."""
     if verdict.reply.action is ReplyAction.NONE:
         return None, None
-    reply = build_reply(verdict, mail, facts)
-    if isinstance(reply, str):
-        _event(session, ticket, "reply_skipped", {"mail_id": row.id, "reason": reply})
-        return None, reply
+    built = build_reply(verdict, mail, facts)
+    if isinstance(built, str):
+        _event(session, ticket, "reply_skipped", {"mail_id": row.id, "reason": built})
+        return None, built
+    reply = built.message if isinstance(built, HeldReply) else built
     outbox = OutboxMessage(
         ticket_id=ticket.id,
         mail_id=row.id,
@@ -528,9 +543,16 @@ def _queue_reply(
         action=str(reply.get("X-Mikrobot-Action", verdict.reply.action.value)),
         raw=bytes(reply),
     )
+    if isinstance(built, HeldReply):
+        outbox.status = OutboxStatus.HELD.value
+        outbox.held_reason = built.reason
     session.add(outbox)
     session.flush()
-    _event(session, ticket, "reply_queued", {"mail_id": row.id, "outbox_id": outbox.id})
+    detail: dict[str, Any] = {"mail_id": row.id, "outbox_id": outbox.id}
+    if isinstance(built, HeldReply):
+        _event(session, ticket, "reply_held", {**detail, "hold": built.reason})
+    else:
+        _event(session, ticket, "reply_queued", detail)
     return outbox.id, None
 
 

@@ -25,6 +25,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from bot.reply_review import waiting_count
 from bot.requirements import load_requirements
 from bot.settings import Settings
 from bot.store import Store
@@ -38,7 +39,7 @@ from bot.web.pages import (
     path_with_query,
     row_ids,
 )
-from bot.web.routes import admin, files, login, queue, teamwork, tickets
+from bot.web.routes import admin, files, login, queue, replies, teamwork, tickets
 from bot.web.security import SESSION_COOKIE, LoginFormTokens, add_security_headers
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     templates.finalize = never_an_id
     templates.filters["datetime"] = format_datetime
     templates.filters["date"] = format_date
+    templates.globals["replies_waiting"] = lambda: waiting_count(store)
     site = Web(
         settings=settings,
         store=store,
@@ -112,7 +114,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         names = sorted({str(e["loc"][-1]) for e in error.errors() if len(e.get("loc", ())) > 1})
         return error_page(request, 400, "invalid_request", fields=", ".join(names))
 
-    for part in (login, queue, tickets, teamwork, files, admin):
+    for part in (login, queue, tickets, replies, teamwork, files, admin):
         app.include_router(part.router)
     return app
 

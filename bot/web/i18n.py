@@ -280,6 +280,73 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "bulk_summary_category": "{changed} av {total} saker flyttet til {value}.",
         "bulk_failed": "{failed} kunne ikke endres; se under.",
         "bulk_back": "Tilbake til innboksen",
+        # --- compose and approve (issue #12, part 1)
+        "review_title": "Til godkjenning",
+        "review_mode_auto": (
+            "Boten sender svarene selv (reply_mode = auto). Her står bare svar som ventet"
+            " før innstillingen ble endret."
+        ),
+        "review_mode_review": (
+            "Alle automatiske svar venter her til en saksbehandler godkjenner dem."
+        ),
+        "review_mode_review_uncertain": (
+            "Svar som ber om manglende dokumenter, og svar på vurderinger med sikkerhet under"
+            " {confidence}, venter her til en saksbehandler godkjenner dem."
+        ),
+        "review_empty": "Ingen svar venter på godkjenning.",
+        "review_why": "Venter fordi",
+        "review_since": "venter siden {when}",
+        "review_approve": "Godkjenn og send",
+        "review_edit": "Rediger",
+        "review_discard": "Forkast",
+        "review_discard_reason": "Begrunnelse (valgfri)",
+        "hold_every_reply": "Alle svar godkjennes før de sendes.",
+        "hold_requests_missing": "Svaret ber søkeren om manglende dokumenter.",
+        "hold_low_confidence": "Boten er usikker på vurderingen.",
+        "reply_held": "Venter på godkjenning",
+        "reply_discarded": "Forkastet",
+        "reply_decided_sent": "Sendt av {who}",
+        "reply_decided_discarded": "Forkastet av {who}",
+        "compose_title": "Skriv svar",
+        "compose_edit_title": "Rediger svaret som venter",
+        "compose_edit_draft": "Rediger og send svaret",
+        "compose_blank": "Skriv eget svar",
+        "compose_use_draft": "Bruk botens utkast",
+        "compose_to": "Til",
+        "compose_answers": "Svar på",
+        "compose_locked": (
+            "Mottaker og tråd er låst: svaret går til avsenderen av e-posten det svarer på,"
+            " i samme tråd."
+        ),
+        "compose_body": "Tekst",
+        "compose_send": "Send svaret",
+        "compose_send_edited": "Send det redigerte svaret",
+        "compose_cancel": "Avbryt",
+        "compose_waiting_notice": "Et automatisk svar i denne saken venter på godkjenning.",
+        "done_written": "Svaret er lagt i utboksen og sendes straks.",
+        "done_approved": "Svaret er godkjent og sendes straks.",
+        "done_edited": "Det redigerte svaret er lagt i utboksen og sendes straks.",
+        "done_discarded": "Svaret er forkastet og sendes ikke.",
+        "ev_reply_held": "Svar venter på godkjenning",
+        "ev_reply_written": "Svar skrevet og sendt",
+        "ev_reply_approved": "Svar godkjent",
+        "ev_reply_edited": "Svar redigert og sendt",
+        "ev_reply_discarded": "Svar forkastet",
+        "reply_refused_too_soon": (
+            "Purringen ble ikke sendt: saken fikk et svar {previous}. En ny purring kan sendes"
+            " fra {allowed}."
+        ),
+        "reply_refused_empty": "Svaret har ingen tekst.",
+        "reply_refused_too_long": "Svaret er for langt (mer enn {limit} tegn).",
+        "reply_refused_national_id": (
+            "Svaret inneholder et fødselsnummer eller D-nummer. Slike opplysninger sendes"
+            " aldri på e-post: ta det ut."
+        ),
+        "reply_refused_form_expired": "Skjemaet er ikke gyldig lenger. Last siden på nytt.",
+        "reply_refused_no_reply": "Denne saken kan ikke besvares herfra: {reason}",
+        "reply_refused_not_waiting": (
+            "Svaret venter ikke lenger på godkjenning: det er {status} ({who})."
+        ),
     },
     "en": {
         "app_name": "mikrobot – casework",
@@ -541,6 +608,71 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "bulk_summary_category": "{changed} of {total} tickets moved to {value}.",
         "bulk_failed": "{failed} could not be changed; see below.",
         "bulk_back": "Back to the queue",
+        # --- compose and approve (issue #12, part 1)
+        "review_title": "Awaiting approval",
+        "review_mode_auto": (
+            "The bot sends its replies itself (reply_mode = auto). Only replies that waited"
+            " before the setting changed are listed here."
+        ),
+        "review_mode_review": "Every automatic reply waits here until a caseworker approves it.",
+        "review_mode_review_uncertain": (
+            "Replies that ask for missing documents, and replies to verdicts with a confidence"
+            " below {confidence}, wait here until a caseworker approves them."
+        ),
+        "review_empty": "No replies are awaiting approval.",
+        "review_why": "Waiting because",
+        "review_since": "waiting since {when}",
+        "review_approve": "Approve and send",
+        "review_edit": "Edit",
+        "review_discard": "Discard",
+        "review_discard_reason": "Reason (optional)",
+        "hold_every_reply": "Every reply is approved before it is sent.",
+        "hold_requests_missing": "The reply asks the applicant for missing documents.",
+        "hold_low_confidence": "The bot is unsure of its verdict.",
+        "reply_held": "Awaiting approval",
+        "reply_discarded": "Discarded",
+        "reply_decided_sent": "Sent by {who}",
+        "reply_decided_discarded": "Discarded by {who}",
+        "compose_title": "Write a reply",
+        "compose_edit_title": "Edit the waiting reply",
+        "compose_edit_draft": "Edit and send the reply",
+        "compose_blank": "Write your own reply",
+        "compose_use_draft": "Use the bot's draft",
+        "compose_to": "To",
+        "compose_answers": "In reply to",
+        "compose_locked": (
+            "Recipient and thread are fixed: the reply goes to the sender of the mail it"
+            " answers, in the same thread."
+        ),
+        "compose_body": "Text",
+        "compose_send": "Send the reply",
+        "compose_send_edited": "Send the edited reply",
+        "compose_cancel": "Cancel",
+        "compose_waiting_notice": "An automatic reply in this case is awaiting approval.",
+        "done_written": "The reply is in the outbox and goes out shortly.",
+        "done_approved": "The reply is approved and goes out shortly.",
+        "done_edited": "The edited reply is in the outbox and goes out shortly.",
+        "done_discarded": "The reply is discarded and will not be sent.",
+        "ev_reply_held": "Reply awaiting approval",
+        "ev_reply_written": "Reply written and sent",
+        "ev_reply_approved": "Reply approved",
+        "ev_reply_edited": "Reply edited and sent",
+        "ev_reply_discarded": "Reply discarded",
+        "reply_refused_too_soon": (
+            "The reminder was not sent: the case had a reply {previous}. Another reminder can"
+            " be sent from {allowed}."
+        ),
+        "reply_refused_empty": "The reply has no text.",
+        "reply_refused_too_long": "The reply is too long (more than {limit} characters).",
+        "reply_refused_national_id": (
+            "The reply holds a national ID or D number. Such data is never sent by e-mail:"
+            " take it out."
+        ),
+        "reply_refused_form_expired": "The form is no longer valid. Reload the page.",
+        "reply_refused_no_reply": "This case cannot be answered from here: {reason}",
+        "reply_refused_not_waiting": (
+            "The reply is no longer awaiting approval: it is {status} ({who})."
+        ),
     },
 }
 

@@ -32,12 +32,16 @@ from bot.web.mailview import MailView, mail_view
 from bot.web.pages import Acting, SignedIn, Site, Web
 from bot.web.personal_data import flag_of, holds_personal_data, protected_attachments
 from bot.web.routes.queue import CATEGORIES
+from bot.web.routes.replies import REPLY_DONE_MESSAGES, refusal_text
 from parsers.national_id import mask_national_ids
 
 router = APIRouter()
-DONE_MESSAGES: Final = frozenset(
-    {"assigned", "category", "field", "item", "resent", "closed", "reopened", "pd_deleted"}
+DONE_MESSAGES: Final = (
+    frozenset(
+        {"assigned", "category", "field", "item", "resent", "closed", "reopened", "pd_deleted"}
+    )
     | {"assigned_other", "unassigned", "note", "no_next"}  # bot.web.routes.teamwork
+    | REPLY_DONE_MESSAGES
 )
 
 
@@ -138,7 +142,7 @@ def act(
     try:
         action(*args)
     except CaseworkError as error:
-        return ticket_page(site, request, ticket_id, error=str(error), status=400)
+        return ticket_page(site, request, ticket_id, error=refusal_text(request, error), status=400)
     return RedirectResponse(f"/tickets/{ticket_id}?done={done}#top", status_code=303)
 
 

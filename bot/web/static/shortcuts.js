@@ -81,9 +81,10 @@
         target.click();
         break;
       case "c":
+        // On a ticket: the link to the composer with the bot's draft; on the composer: its text.
         target = document.getElementById("composer");
         if (!target) { return; }
-        target.focus();  // preventDefault below: the "c" itself is not typed into it
+        if (target.tagName === "A") { target.click(); } else { target.focus(); }
         break;
       default:
         return;
