@@ -26,9 +26,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from bot.requirements import load_requirements
 from bot.settings import Settings
 from bot.store import Store
-from bot.web.i18n import format_date, format_datetime
+from bot.web.i18n import LANGUAGE_NAMES, format_date, format_datetime
 from bot.web.pages import LoginRequiredError, Web, never_an_id, path_with_query
-from bot.web.routes import admin, files, login, queue, tickets
+from bot.web.routes import admin, files, login, queue, tickets, tuning
 from bot.web.security import LoginFormTokens, add_security_headers
 
 log = logging.getLogger(__name__)
@@ -52,6 +52,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     templates.finalize = never_an_id
     templates.filters["datetime"] = format_datetime
     templates.filters["date"] = format_date
+    templates.globals["languages"] = LANGUAGE_NAMES
     site = Web(
         settings=settings,
         store=store,
@@ -78,6 +79,6 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         key = {403: "forbidden", 404: "not_found"}.get(error.status_code, "bad_request")
         return site.render(request, "error.html", status=error.status_code, message_key=key)
 
-    for part in (login, queue, tickets, files, admin):
+    for part in (login, queue, tickets, files, admin, tuning):
         app.include_router(part.router)
     return app
