@@ -16,7 +16,7 @@ import logging
 import os
 import re
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -150,12 +150,25 @@ def difference(
     )
 
 
-def backtest(store: Store, now: TriageContext, new_rules: Rules, limit: int) -> Backtest:
+def backtest(
+    store: Store,
+    now: TriageContext,
+    new_rules: Rules,
+    limit: int,
+    *,
+    progress: Callable[[int, int], None] = lambda done, total: None,
+    stopped: Callable[[], bool] = lambda: False,
+) -> Backtest:
     """The newest `limit` filed mails (not second deliveries) triaged with `now`'s rules and
-    with `new_rules`, the same model for both."""
+    with `new_rules`, the same model for both. `progress(done, total)` after each mail;
+    `stopped()` ends the run early (BacktestStoppedError)."""
     changed, tried, unreadable, failed = [], 0, 0, 0
     proposed = dataclasses.replace(now, rules=new_rules)
-    for mail in recent_mails(store, limit):
+    mails = recent_mails(store, limit)
+    for index, mail in enumerate(mails):
+        if stopped():
+            raise BacktestStoppedError(f"stopped after {index} of {len(mails)} mails")
+        progress(index, len(mails))
         try:
             raw = store.raw_mail.get(mail.sha256)
         except OSError:
@@ -173,7 +186,12 @@ def backtest(store: Store, now: TriageContext, new_rules: Rules, limit: int) -> 
         change = difference(mail.ticket_id, mail.id, mail.subject, before, after)
         if change is not None:
             changed.append(change)
+    progress(len(mails), len(mails))
     return Backtest(tried, tuple(changed), unreadable, failed)
+
+
+class BacktestStoppedError(Exception):
+    """A backtest given up (a newer test of the same rules page replaced it)."""
 
 
 # --- saving ---------------------------------------------------------------------------------

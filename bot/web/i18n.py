@@ -398,6 +398,11 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "err_field_no_such_date": "«{value}» er ingen dato som finnes i kalenderen.",
         "err_field_email": "Skriv en gyldig e-postadresse, for eksempel navn@eksempel.no.",
         "err_field_unknown": "Ukjent felt.",
+        "backtest_running": "Prøver reglene på de {limit} nyeste e-postene …",
+        "backtest_stopped": "Testen stoppet. Trykk «Test» igjen.",
+        "rules_run_gone": (
+            "Fant ikke testen (boten er startet på nytt, eller en nyere test tok over). Test igjen."
+        ),
     },
     "en": {
         "app_name": "mikrobot – casework",
@@ -769,6 +774,11 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "err_field_no_such_date": "“{value}” is not a date in the calendar.",
         "err_field_email": "Write a valid e-mail address, for example name@example.org.",
         "err_field_unknown": "Unknown field.",
+        "backtest_running": "Trying the rules on the {limit} newest mails …",
+        "backtest_stopped": "The test stopped. Press “Test” again.",
+        "rules_run_gone": (
+            "The test is gone (the server restarted, or a newer test took over). Test again."
+        ),
     },
     # Nynorsk: every key of bokmål's at the time it was added; a key added to bokmål
     # later shows bokmål's words until it is translated here (`FALLBACK`).
@@ -1140,6 +1150,12 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "err_field_no_such_date": "«{value}» er ingen dato som finst i kalenderen.",
         "err_field_email": "Skriv ei gyldig e-postadresse, til dømes namn@døme.no.",
         "err_field_unknown": "Ukjent felt.",
+        "backtest_running": "Prøver reglane på dei {limit} nyaste e-postane …",
+        "backtest_stopped": "Testen stoppa. Trykk «Test» igjen.",
+        "rules_run_gone": (
+            "Fann ikkje testen (boten er starta på nytt, eller ein nyare test tok over)."
+            " Test igjen."
+        ),
     },
 }
 

@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import io
 import json
+import threading
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -42,6 +43,7 @@ from bot.store.tuning import (
     worse_than,
 )
 from bot.triage import TriageContext
+from bot.tuning.backtest_runs import BacktestRun, BacktestRuns
 from bot.tuning.retrain import start_retrain
 from bot.tuning.rules_check import Backtest, RulesProblem, backtest, check_rules, save_rules
 from bot.web.pages import Acting, AdminOnly, Site, Web
@@ -179,7 +181,7 @@ def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def tested_token(secret: str, text: str, current: str, tried: int, changed: int) -> str:
+def save_token(secret: str, text: str, current: str, tried: int, changed: int) -> str:
     """What a passed test hands to the save: bound to the session (`secret`, its CSRF
     token), the tested text, the file it would replace, and the backtest's counts."""
     message = f"{_sha256(text)}:{_sha256(current)}:{tried}:{changed}".encode()
@@ -210,6 +212,19 @@ def _context_now(site: Web, current: str) -> TriageContext:
     return dataclasses.replace(bare, rules=rules_from_text(current), model=model)
 
 
+def _runs(request: Request) -> BacktestRuns:
+    """This process's backtests, kept on the app's state."""
+    state = request.app.state
+    with _RUNS_LOCK:
+        if not hasattr(state, "backtests"):
+            state.backtests = BacktestRuns()
+        runs: BacktestRuns = state.backtests
+    return runs
+
+
+_RUNS_LOCK: Final = threading.Lock()
+
+
 def _rules_page(
     site: Web,
     request: Request,
@@ -217,11 +232,17 @@ def _rules_page(
     *,
     status: int = 200,
     problems: list[RulesProblem] | None = None,
-    result: Backtest | None = None,
-    tested: str = "",
+    run: BacktestRun | None = None,
+    csrf_token: str = "",
     message: str | None = None,
     done: str | None = None,
 ) -> Response:
+    result = run.result if run is not None else None
+    tested = (
+        save_token(csrf_token, run.text, run.current, result.tried, len(result.changes))
+        if run is not None and result is not None
+        else ""
+    )
     return site.render(
         request,
         "admin_rules.html",
@@ -229,6 +250,7 @@ def _rules_page(
         rules_file=str(site.settings.rules_file),
         rules_text=text,
         problems=problems or [],
+        run=run,
         result=result,
         tested=tested,
         limit=site.settings.tuning.backtest_mails,
@@ -238,14 +260,29 @@ def _rules_page(
 
 
 @router.get("/admin/rules")
-def rules_page(request: Request, site: Site, _admin: AdminOnly, done: str = "") -> Response:
+def rules_page(
+    request: Request, site: Site, info: AdminOnly, done: str = "", run: str = ""
+) -> Response:
+    """The editor; with `run`, a test's text, its progress and, once done, its result."""
+    found = _runs(request).get(run) if run else None
+    if found is not None:
+        return _rules_page(site, request, found.text, run=found, csrf_token=info.csrf_token)
     try:
         text = _current_rules(site)
     except OSError as error:
         return _rules_page(
             site, request, "", status=500, message=f"{site.settings.rules_file}: {error}"
         )
-    return _rules_page(site, request, text, done="rules_saved" if done == "rules_saved" else None)
+    message = "rules_run_gone" if run else None
+    return _rules_page(
+        site, request, text, message=message, done="rules_saved" if done == "rules_saved" else None
+    )
+
+
+@router.get("/admin/rules/runs/{run_id}")
+def rules_run_status(request: Request, _admin: AdminOnly, run_id: str) -> Response:
+    found = _runs(request).get(run_id)
+    return JSONResponse(found.to_json() if found else {"id": run_id, "state": "gone"})
 
 
 @router.post("/admin/rules/test")
@@ -256,17 +293,22 @@ def test_rules(
     _admin: AdminOnly,
     text: Annotated[str, Form(max_length=MAX_RULES_CHARS)] = "",
 ) -> Response:
-    """Check the text with the bot's own loader; if it loads, backtest it."""
+    """Check the text with the bot's own loader; if it loads, start its backtest."""
     text = _normalised(text)
     rules, problems = check_rules(text)
     if rules is None:
         return _rules_page(site, request, text, status=400, problems=problems)
     current = _current_rules(site)
-    result = backtest(
-        site.store, _context_now(site, current), rules, site.settings.tuning.backtest_mails
-    )
-    token = tested_token(info.csrf_token, text, current, result.tried, len(result.changes))
-    return _rules_page(site, request, text, result=result, tested=token)
+    context = _context_now(site, current)
+    limit = site.settings.tuning.backtest_mails
+
+    def work(run: BacktestRun) -> Backtest:
+        return backtest(
+            site.store, context, rules, limit, progress=run.report, stopped=run.stop.is_set
+        )
+
+    run = _runs(request).start(info.user.name, text, current, work)
+    return RedirectResponse(f"/admin/rules?run={run.id}", status_code=303)
 
 
 @router.post("/admin/rules/save")
@@ -283,7 +325,7 @@ def save_rules_text(
     """Save a text whose test passed (the token matches); otherwise back to the editor."""
     text = _normalised(text)
     current = _current_rules(site)
-    expected = tested_token(info.csrf_token, text, current, tried, changed)
+    expected = save_token(info.csrf_token, text, current, tried, changed)
     if not tested or not hmac.compare_digest(expected, tested):
         return _rules_page(site, request, text, status=409, message="rules_not_tested")
     rules, problems = check_rules(text)

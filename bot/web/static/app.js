@@ -53,3 +53,41 @@ document.addEventListener("submit", function (event) {
   }
   window.setTimeout(poll, 1500);
 })();
+
+// The rules page's backtest: while it runs, its count is polled; when it ends, the page is
+// loaded again to show the changed mails (or why it stopped).
+(function () {
+  var box = document.querySelector("[data-testid=backtest-run][data-state=running]");
+  if (!box || !window.fetch) {
+    return;
+  }
+  var url = box.getAttribute("data-status-url");
+  function poll() {
+    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        return response.ok ? response.json() : null;
+      })
+      .then(function (run) {
+        if (run && run.state === "running") {
+          var count = box.querySelector("[data-testid=backtest-count]");
+          var bar = box.querySelector("[data-testid=backtest-progress]");
+          if (count && run.total) {
+            count.textContent = run.done + " / " + run.total;
+          }
+          if (bar) {
+            bar.max = run.total || 1;
+            bar.value = run.done;
+          }
+          window.setTimeout(poll, 1000);
+        } else if (run) {
+          window.location.reload();
+        } else {
+          window.setTimeout(poll, 5000);
+        }
+      })
+      .catch(function () {
+        window.setTimeout(poll, 5000);
+      });
+  }
+  window.setTimeout(poll, 1000);
+})();
