@@ -7,7 +7,7 @@ change, nor show one that did not happen. Rows leave this module as frozen value
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -69,11 +69,11 @@ def audit_log(store: Store, *, limit: int | None = None) -> list[AuditRow]:
 
 
 @dataclass(frozen=True)
-class VersionRow:
-    id: int
+class VersionFacts:
+    """A model version: its folder, who trained it on what, its held-out figures."""
+
     name: str
     path: str
-    created_at: datetime
     created_by: str
     training: dict[str, Any]
     held_out: str
@@ -83,17 +83,15 @@ class VersionRow:
 
 
 @dataclass(frozen=True)
-class NewVersion:
-    """A trained model to register: its folder, what it learned from, its figures."""
+class VersionRow(VersionFacts):
+    id: int
+    created_at: datetime
 
-    name: str
-    path: str
-    created_by: str
-    training: dict[str, Any]
-    held_out: str
-    held_out_mails: int
-    macro_f1: float
-    accuracy: float
+
+@dataclass(frozen=True)
+class NewVersion(VersionFacts):
+    """A trained model to register, with its whole evaluation report."""
+
     figures: dict[str, Any]
 
 
@@ -107,34 +105,13 @@ class ModelActivationError(CaseworkError):
 
 
 def _row(version: ModelVersion) -> VersionRow:
-    return VersionRow(
-        version.id,
-        version.name,
-        version.path,
-        as_utc(version.created_at),
-        version.created_by,
-        dict(version.training),
-        version.held_out,
-        version.held_out_mails,
-        version.macro_f1,
-        version.accuracy,
-    )
+    facts = {f.name: getattr(version, f.name) for f in fields(VersionFacts)}
+    return VersionRow(**facts, id=version.id, created_at=as_utc(version.created_at))
 
 
 def register_version(session: Session, new: NewVersion) -> VersionRow:
     """Record a trained model (in the caller's transaction); it is not active yet."""
-    version = ModelVersion(
-        name=new.name,
-        path=new.path,
-        created_at=utc_now(),
-        created_by=new.created_by,
-        training=new.training,
-        held_out=new.held_out,
-        held_out_mails=new.held_out_mails,
-        macro_f1=new.macro_f1,
-        accuracy=new.accuracy,
-        figures=new.figures,
-    )
+    version = ModelVersion(**asdict(new), created_at=utc_now())
     session.add(version)
     session.flush()
     return _row(version)

@@ -3,6 +3,7 @@ PostgreSQL: activate, roll back, an override needed for a worse version, one job
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -167,8 +168,18 @@ def test_the_bot_runs_with_the_active_version_when_its_folder_exists(
     folder = tmp_path / "v1"
     folder.mkdir()
     (folder / "meta.json").write_text("{}", encoding="utf-8")
-    new = version("v1", 0.9, 0.9)
-    activate(store, registered(store, NewVersion(**{**new.__dict__, "path": str(folder)})), "a")
+    new = replace(version("v1", 0.9, 0.9), path=str(folder))
+    activate(store, registered(store, new), "a")
     assert running_model_dir(settings, store) == folder
     (folder / "meta.json").unlink()  # a folder removed by hand: the bot still starts
     assert running_model_dir(settings, store) == settings.model_dir
+
+
+def test_the_migrations_make_the_tables_the_models_describe(store: Store) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from bot.store.models import Base
+
+    with store.engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
