@@ -403,6 +403,9 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "rules_run_gone": (
             "Fant ikke testen (boten er startet på nytt, eller en nyere test tok over). Test igjen."
         ),
+        "detail_file": "Fil",
+        "detail_mailbox_copies": "Kopier i postkassen",
+        "detail_next_attempt_at": "Neste forsøk",
     },
     "en": {
         "app_name": "mikrobot – casework",
@@ -779,6 +782,9 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "rules_run_gone": (
             "The test is gone (the server restarted, or a newer test took over). Test again."
         ),
+        "detail_file": "File",
+        "detail_mailbox_copies": "Copies in the mailbox",
+        "detail_next_attempt_at": "Next attempt",
     },
     # Nynorsk: every key of bokmål's at the time it was added; a key added to bokmål
     # later shows bokmål's words until it is translated here (`FALLBACK`).
@@ -1156,6 +1162,9 @@ LABELS: Final[dict[str, dict[str, str]]] = {
             "Fann ikkje testen (boten er starta på nytt, eller ein nyare test tok over)."
             " Test igjen."
         ),
+        "detail_file": "Fil",
+        "detail_mailbox_copies": "Kopiar i postkassa",
+        "detail_next_attempt_at": "Neste forsøk",
     },
 }
 
