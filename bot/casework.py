@@ -14,7 +14,7 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from enum import StrEnum
 from typing import Any, Final
@@ -30,7 +30,7 @@ from bot.reply_policy import reminder_wait
 from bot.replying import Answerer
 from bot.requirements import Requirement, missing_items
 from bot.settings import Settings
-from bot.store.errors import CaseworkError
+from bot.store.errors import CaseworkError, FieldError
 from bot.store.models import (
     Correction,
     Mail,
@@ -60,6 +60,63 @@ _FIELD_FORMATS: Final = {
     "case_reference": re.compile(r"\d{2}/\d{5}"),
     "organization_number": re.compile(r"\d{9}"),
 }
+DATE_FIELDS: Final = frozenset({"signed_date", "deletion_date"})
+_ISO_DATE: Final = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_NORWEGIAN_DATE: Final = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
+_EMAIL: Final = re.compile(
+    r"[^@\s\\\"<>(),;:\[\]]{1,64}@([^@\s\\\"<>(),;:\[\]]+\.[^@\s\\\"<>(),;:\[\]]+)"
+)
+
+
+def field_value(name: str, typed: str) -> str | None:
+    """What a caseworker typed into field `name`, as stored: white space tidied, a date as
+    YYYY-MM-DD (typed so, or DD.MM.YYYY), or FieldError naming what is wrong with it."""
+    if name not in EDITABLE_FIELDS:
+        raise FieldError(name, typed, "err_field_unknown", f"unknown field {name!r}")
+    cleaned = " ".join(typed.split())[:500] or None
+    if cleaned is None:
+        return None
+    pattern = _FIELD_FORMATS.get(name)
+    if pattern is not None:
+        cleaned = cleaned.replace(" ", "")
+        if not pattern.fullmatch(cleaned):
+            raise FieldError(
+                name, typed, f"err_field_{name}", f"{name}: {cleaned!r} does not have the form "
+                f"{pattern.pattern}",
+            )  # fmt: skip
+    if name in DATE_FIELDS:
+        return _date(name, typed, cleaned)
+    if name == "contact_email":
+        return _email(name, typed, cleaned)
+    return cleaned
+
+
+def _date(name: str, typed: str, cleaned: str) -> str:
+    iso, dotted = _ISO_DATE.fullmatch(cleaned), _NORWEGIAN_DATE.fullmatch(cleaned)
+    if iso:
+        year, month, day = (int(part) for part in iso.groups())
+    elif dotted:
+        day, month, year = (int(part) for part in dotted.groups())
+    else:
+        raise FieldError(name, typed, "err_field_date", f"{name}: {cleaned!r} is not a date")
+    try:
+        return date(year, month, day).isoformat()
+    except ValueError as error:
+        raise FieldError(
+            name, typed, "err_field_no_such_date", f"{name}: {cleaned!r}: {error}"
+        ) from error
+
+
+def _email(name: str, typed: str, cleaned: str) -> str:
+    found = _EMAIL.fullmatch(cleaned) if len(cleaned) <= 254 else None
+    labels = found.group(1).split(".") if found else []
+    try:
+        valid = bool(labels) and all(0 < len(label.encode("idna")) <= 63 for label in labels)
+    except UnicodeError:
+        valid = False
+    if not valid:
+        raise FieldError(name, typed, "err_field_email", f"{name}: {cleaned!r} is no address")
+    return cleaned
 
 
 def _answerable_mail(mails: Sequence[Mail]) -> Mail | None:
@@ -393,14 +450,7 @@ def edit_field(
     requirements: tuple[Requirement, ...],
 ) -> None:
     """A field the bot read wrong (or not at all); the case reference also files the ticket."""
-    if name not in EDITABLE_FIELDS:
-        raise CaseworkError(f"unknown field {name!r}")
-    cleaned = " ".join(value.split())[:500] or None
-    pattern = _FIELD_FORMATS.get(name)
-    if cleaned is not None and pattern is not None:
-        cleaned = cleaned.replace(" ", "")
-        if not pattern.fullmatch(cleaned):
-            raise CaseworkError(f"{name}: {cleaned!r} does not have the form {pattern.pattern}")
+    cleaned = field_value(name, value)
     with store.session() as session, session.begin():
         ticket = _ticket(session, ticket_id)
         fields = dict(ticket.fields)

@@ -288,7 +288,12 @@ def run(once: bool, workers: int) -> None:
         summary += f"{stats.replies_confirmed} replies confirmed by their copy"
         click.echo(summary, err=True)
         return
-    service = open_service(settings, load_triage_context(settings))
+    recorded = _open_store()  # where the admin page records the active model version
+    try:
+        context = load_triage_context(settings, store=recorded)
+    finally:
+        recorded.engine.dispose()
+    service = open_service(settings, context)
     stop.attach(service)
     progress = _progress_display()
     try:

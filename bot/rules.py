@@ -371,7 +371,15 @@ def _lower_set(values: list[str]) -> frozenset[str]:
 @cache
 def load_rules(path: Path = DEFAULT_RULES_FILE) -> Rules:
     """Read and check the rules file; a wrong category or kind name fails loudly here."""
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    return rules_from_text(path.read_text(encoding="utf-8"))
+
+
+def rules_from_text(text: str) -> Rules:
+    """The rules a file with this text holds (`load_rules` without the file or the cache):
+    what the admin page checks a changed text with before it is saved. Raises
+    `tomllib.TOMLDecodeError`, KeyError (a section or key missing), ValueError (a wrong
+    category or kind name, a value of the wrong type) or `re.error`."""
+    data = tomllib.loads(text)
     auto = data["auto_generated"]
     signals = data["signals"]
     typed, offer = data["typed_form"], data["offer_mail"]

@@ -251,7 +251,7 @@ def run_worker_process(
     sender = sender_from_url(settings.smtp, copy_to=copy_to)
     worker = Worker(
         settings,
-        load_triage_context(settings),
+        load_triage_context(settings, store=store),
         store,
         sender,
         name=f"{process_name()}/worker-{index}-of-{parent}",

@@ -113,6 +113,27 @@ class WebSettings(BaseModel):
         return value.rstrip("/")
 
 
+class TuningSettings(BaseModel):
+    """What admins tune from the web: model versions, retraining, the rules' backtest
+    (`MIKROBOT_TUNING__<NAME>`)."""
+
+    model_versions_dir: Path = Path("var/models")
+    """Each retrained model is a folder here, named by when it was trained; which one the
+    bot runs with is recorded in the database (`model_activations`)."""
+    training_labels: Path = Path("fixtures/labels.jsonl")
+    """Labelled mail retraining starts from: its `train` split is learned together with the
+    caseworkers' corrections, its `test` split is the held-out set every version's figures
+    are measured on (so versions compare)."""
+    calibration_labels: Path = Path("fixtures/handwritten/dev/labels.jsonl")
+    """Labelled mail no model learns from, for the confidence calibration."""
+    epochs: int = Field(default=4, ge=1, le=50)
+    """Training passes (as `mikrobot train --epochs`)."""
+    job_stale_after: float = 120.0
+    """Seconds without a heartbeat after which a retraining job counts as dead."""
+    backtest_mails: int = Field(default=200, ge=1, le=5000)
+    """How many of the newest filed mails a rules change is tried on before it is saved."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="MIKROBOT_", env_nested_delimiter="__", extra="forbid"
@@ -127,6 +148,7 @@ class Settings(BaseSettings):
     """The inbox's own address: replies come from it, and mail from it is never answered."""
     limits: Limits = Limits()
     web: WebSettings = WebSettings()
+    tuning: TuningSettings = TuningSettings()
 
     source: str = "var/inbox"
     """`MIKROBOT_SOURCE`: a Maildir path, or `imap://user:password@host:port/Folder`, `imaps://…`."""

@@ -107,8 +107,23 @@ def read_mail(raw: bytes, context: TriageContext) -> ReadMail:
         context.max_attachments,
     )
     mail, attachments, personal_data = set_apart(mail, attachments)
+    return _kinds_judged(mail, attachments, personal_data, context.rules)
+
+
+def with_rules(read: ReadMail, rules: Rules) -> ReadMail:
+    """The same mail read under other rules: the parsed mail and the attachments' texts are
+    kept (no second extraction), the attachments' kinds are judged again by `rules`."""
+    return _kinds_judged(read.mail, read.attachments, read.personal_data, rules)
+
+
+def _kinds_judged(
+    mail: ParsedMail,
+    attachments: tuple[AttachmentText, ...],
+    personal_data: tuple[PersonalData, ...],
+    rules: Rules,
+) -> ReadMail:
     mail_words = "\n".join((mail.subject, mail.text.new, mail.text.forwarded))
-    kinds = tuple(judge_attachment(a, context.rules, mail_words) for a in attachments)
+    kinds = tuple(judge_attachment(a, rules, mail_words) for a in attachments)
     inputs = ClassifierInput(
         subject=mail.subject,
         new_text=mail.text.new,

@@ -336,3 +336,89 @@ class Correction(Base):
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     exported_at: Mapped[datetime | None]
     """When `mikrobot corrections export` last wrote it out for training; None: waiting."""
+
+
+# --- admins tune from the web (issue #12) ------------------------------------------------
+
+
+class ModelVersion(Base):
+    """A trained classifier kept as a version: where it lives, what it learned from, and its
+    figures on the held-out split, so versions can be compared before one is activated."""
+
+    __tablename__ = "model_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    path: Mapped[str] = mapped_column(String(1000))
+    """The model's folder (a spaCy pipeline with its `calibration.json`)."""
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    created_by: Mapped[str] = mapped_column(String(120))
+    training: Mapped[dict[str, Any]]
+    """What it learned from: labelled mails, corrections, per category, epochs."""
+    held_out: Mapped[str] = mapped_column(String(500))
+    """The labelled set its figures were measured on: figures compare only on the same one."""
+    held_out_mails: Mapped[int]
+    macro_f1: Mapped[float]
+    accuracy: Mapped[float]
+    figures: Mapped[dict[str, Any]]
+    """The whole evaluation report on the held-out split (`bot.evaluate.Report.to_json`)."""
+
+
+class ModelActivation(Base):
+    """Which version is active: the newest row. Every activation and rollback is a row."""
+
+    __tablename__ = "model_activations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("model_versions.id"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utc_now)
+    actor: Mapped[str] = mapped_column(String(120))
+    rollback: Mapped[bool] = mapped_column(default=False)
+    override: Mapped[bool] = mapped_column(default=False)
+    """Activated although it scored worse than the version it replaced."""
+
+
+class RetrainState(StrEnum):
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class RetrainJob(Base):
+    """A retraining run started from the admin page; one runs at a time (the unique index)."""
+
+    __tablename__ = "retrain_jobs"
+    __table_args__ = (
+        Index(
+            "ux_retrain_jobs_running",
+            "state",
+            unique=True,
+            sqlite_where=text("state = 'running'"),
+            postgresql_where=text("state = 'running'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_by: Mapped[str] = mapped_column(String(120))
+    started_at: Mapped[datetime] = mapped_column(default=utc_now)
+    state: Mapped[str] = mapped_column(String(16), default=RetrainState.RUNNING.value)
+    step: Mapped[str] = mapped_column(String(32), default="starting")
+    done: Mapped[int] = mapped_column(default=0)
+    total: Mapped[int] = mapped_column(default=0)
+    heartbeat_at: Mapped[datetime] = mapped_column(default=utc_now)
+    """Written every few seconds while the job lives: a job silent for long has died."""
+    finished_at: Mapped[datetime | None]
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("model_versions.id"))
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class AuditEntry(Base):
+    """An admin's change (rules saved, model activated, retraining started): who, when, what."""
+
+    __tablename__ = "admin_audit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utc_now, index=True)
+    actor: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]]

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Final, TypeVar
 
 from sqlalchemy import ColumnElement, Select, case, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from bot.cases import TicketStatus
 from bot.store.models import (
@@ -323,6 +323,14 @@ def corrections(store: Store, *, waiting_only: bool = False) -> list[CorrectionR
         ]
 
 
+def newest_corrections(session: Session) -> dict[int, Correction]:
+    """Each corrected mail's newest correction (its label), by mail id."""
+    newest: dict[int, Correction] = {}
+    for correction in session.scalars(select(Correction).order_by(Correction.id)):
+        newest[correction.mail_id] = correction
+    return newest
+
+
 def export_corrections(
     store: Store, folder: Path, *, also: Iterable[Path] = (), split: str = "train"
 ) -> int:
@@ -348,10 +356,7 @@ def export_corrections(
                 lines.append(json.dumps(item, ensure_ascii=False))
     written = 0
     with store.session() as session, session.begin():
-        newest: dict[int, Correction] = {}
-        for correction in session.scalars(select(Correction).order_by(Correction.id)):
-            newest[correction.mail_id] = correction
-        for mail_id, correction in sorted(newest.items()):
+        for mail_id, correction in sorted(newest_corrections(session).items()):
             mail = session.get_one(Mail, mail_id)
             if mail.personal_data:  # never copied out of the store, where deletion reaches
                 continue

@@ -30,7 +30,7 @@ from bot.requirements import load_requirements
 from bot.settings import Settings
 from bot.store import Store
 from bot.store.accounts import session_for
-from bot.web.i18n import format_date, format_datetime
+from bot.web.i18n import LANGUAGE_NAMES, format_date, format_datetime
 from bot.web.pages import (
     LoginRequiredError,
     Web,
@@ -39,7 +39,7 @@ from bot.web.pages import (
     path_with_query,
     row_ids,
 )
-from bot.web.routes import admin, files, login, queue, replies, teamwork, tickets
+from bot.web.routes import admin, files, login, queue, replies, teamwork, tickets, tuning
 from bot.web.security import SESSION_COOKIE, LoginFormTokens, add_security_headers
 
 log = logging.getLogger(__name__)
@@ -64,6 +64,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     templates.filters["datetime"] = format_datetime
     templates.filters["date"] = format_date
     templates.globals["replies_waiting"] = lambda: waiting_count(store)
+    templates.globals["languages"] = LANGUAGE_NAMES
     site = Web(
         settings=settings,
         store=store,
@@ -114,7 +115,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         names = sorted({str(e["loc"][-1]) for e in error.errors() if len(e.get("loc", ())) > 1})
         return error_page(request, 400, "invalid_request", fields=", ".join(names))
 
-    for part in (login, queue, tickets, replies, teamwork, files, admin):
+    for part in (login, queue, tickets, replies, teamwork, files, admin, tuning):
         app.include_router(part.router)
     return app
 

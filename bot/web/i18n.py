@@ -1,7 +1,9 @@
-"""The pages' words in Norwegian bokmål (the default) and English, and Norwegian dates.
+"""The pages' words in Norwegian bokmål (the default), nynorsk and English, and Norwegian
+dates.
 
 Keys are English identifiers; a missing key shows itself (`[key]`) instead of breaking a
-page, and a test checks both languages have the same keys. Missing-item titles come
+page, and a test checks bokmål and English have the same keys. Nynorsk may lag behind: a
+key it lacks shows bokmål's words (`FALLBACK`), never `[key]`. Missing-item titles come
 from the reply templates' `missing_items.toml`, so the page and the reply say the same.
 """
 
@@ -14,8 +16,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.replies.render import load_templates
 from bot.store.models import as_utc
 
-LANGUAGES: Final = ("nb", "en")
+LANGUAGES: Final = ("nb", "nn", "en")
+LANGUAGE_NAMES: Final = {"nb": "Bokmål", "nn": "Nynorsk", "en": "English"}
+"""Each language named in itself, for the switch between them."""
+FALLBACK: Final = {"nn": "nb"}
+"""A key a language lacks is shown in this one: nynorsk words are added after bokmål's."""
 DEFAULT_LANGUAGE: Final = "nb"
+NORWEGIAN: Final = frozenset({"nb", "nn"})
 
 try:
     OSLO = ZoneInfo("Europe/Oslo")
@@ -45,14 +52,14 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "nobody": "Ingen",
         "me": "Meg",
         "has_missing": "Har mangler",
-        "low_confidence": "Lav sikkerhet",
+        "low_confidence": "Lav treffsikkerhet",
         "search": "Søk",
         "search_hint": "Saksnummer, organisasjon, avsender eller emne",
         "filter": "Vis",
         "reset": "Nullstill",
         "ticket": "Sak",
         "case_reference": "Saksnummer",
-        "confidence": "Sikkerhet",
+        "confidence": "Treffsikkerhet",
         "organisation": "Organisasjon",
         "sender": "Avsender",
         "subject": "Emne",
@@ -120,7 +127,7 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "classifier": "Klassifisereren",
         "evaluation_missing": "Ingen evaluering funnet i {path}. Kjør: {command}",
         "precision": "Presisjon",
-        "recall": "Treffsikkerhet (recall)",
+        "recall": "Gjenfinning (recall)",
         "support": "Antall",
         "macro_f1": "Makro-F1",
         "confusion": "Forvekslingsmatrise (rad: fasit, kolonne: vurdering)",
@@ -347,6 +354,187 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "reply_refused_not_waiting": (
             "Svaret venter ikke lenger på godkjenning: det er {status} ({who})."
         ),
+        # --- admins tune from the web, and words for people (issue #12)
+        "model_versions": "Modellversjoner",
+        "model_active_is": "Boten bruker modellversjon {name}.",
+        "model_active_builtin": (
+            "Boten bruker den medfølgende modellen ({path}); ingen versjon er tatt i bruk ennå."
+        ),
+        "model_takes_effect": (
+            "En versjon du tar i bruk, gjelder fra boten (mikrobot run) starter på nytt, og med en"
+            " gang i regeltesten her."
+        ),
+        "model_figures_on": "Tallene er målt på det holdt-ut settet: {held_out}",
+        "model_version": "Versjon",
+        "model_trained": "Trent",
+        "model_data": "Treningsdata",
+        "accuracy": "Andel riktige",
+        "model_is_active": "I bruk",
+        "model_data_counts": "{mails} e-poster, av dem {corrections} rettelser",
+        "model_data_builtin": "Den medfølgende modellen",
+        "model_held_out_mails": "målt på {mails} e-poster",
+        "model_override_worse": "Ta i bruk selv om den scorer dårligere enn den som er i bruk",
+        "model_override_not_comparable": (
+            "Ta i bruk selv om tallene ikke kan sammenlignes (målt på et annet sett)"
+        ),
+        "model_activate": "Ta i bruk",
+        "no_model_versions": "Ingen modellversjoner ennå. Tren en ny modell nedenfor.",
+        "model_rollback": "Rull tilbake til {name}",
+        "retrain": "Tren på nytt",
+        "retrain_help": (
+            "Trener en ny modellversjon på de merkede e-postene og saksbehandlernes rettelser, i"
+            " bakgrunnen. Den nye versjonen tas ikke i bruk før du velger det."
+        ),
+        "retrain_start": "Start trening",
+        "job_running": "Trening pågår",
+        "job_done": "Treningen er ferdig",
+        "job_failed": "Treningen feilet",
+        "job_none": "Ingen trening",
+        "step_starting": "starter",
+        "step_reading": "leser e-poster",
+        "step_training": "trener modellen",
+        "step_calibrating": "kalibrerer treffsikkerheten",
+        "step_evaluating": "måler på det holdt-ut settet",
+        "step_saving": "lagrer versjonen",
+        "step_done": "ferdig",
+        "job_started": "startet av {who} {when}",
+        "refresh": "Oppdater",
+        "job_new_version": "Ny versjon: {name}",
+        "done_activated": "Modellversjonen er tatt i bruk.",
+        "done_rolled_back": "Rullet tilbake til forrige versjon.",
+        "done_retrain_started": "Treningen er startet. Fremdriften vises her.",
+        "done_rules_saved": (
+            "Regelfilen er lagret, og den forrige er tatt vare på som sikkerhetskopi."
+        ),
+        "err_no_version": "Fant ikke modellversjonen.",
+        "err_already_active": "{name} er allerede i bruk.",
+        "err_model_worse": (
+            "{name} scorer dårligere enn {active}, som er i bruk. Kryss av for å ta den i bruk"
+            " likevel."
+        ),
+        "err_model_not_comparable": (
+            "Tallene for {name} er målt på et annet sett enn for {active} og kan ikke sammenlignes."
+            " Kryss av for å ta den i bruk likevel."
+        ),
+        "err_no_rollback": "Det finnes ingen tidligere versjon å rulle tilbake til.",
+        "err_retrain_busy": "En trening pågår allerede. Vent til den er ferdig.",
+        "audit_log": "Endringslogg for administrasjon",
+        "audit_export": "Last ned som CSV",
+        "audit_empty": "Ingen endringer ennå.",
+        "audit_rules_saved": "Regelfilen lagret",
+        "audit_model_activated": "Modellversjon tatt i bruk",
+        "audit_model_rolled_back": "Rullet tilbake til modellversjon",
+        "audit_model_registered": "Medfølgende modell registrert",
+        "audit_retrain_started": "Trening startet",
+        "audit_retrain_finished": "Trening ferdig",
+        "audit_retrain_failed": "Trening feilet",
+        "audit_key_version": "versjon",
+        "audit_key_previous": "forrige",
+        "audit_key_macro_f1": "makro-F1",
+        "audit_key_accuracy": "andel riktige",
+        "audit_key_override": "tross dårligere tall",
+        "audit_key_job": "jobb",
+        "audit_key_error": "feil",
+        "audit_key_file": "fil",
+        "audit_key_sha256": "SHA-256",
+        "audit_key_previous_sha256": "forrige SHA-256",
+        "audit_key_backup": "sikkerhetskopi",
+        "audit_key_backtest_mails": "testet på",
+        "audit_key_backtest_changed": "endret",
+        "rules_edit": "Rediger regelfilen",
+        "rules_edit_help": (
+            "Endre reglene og trykk «Test». Teksten sjekkes slik boten leser den, og prøves på de"
+            " {limit} nyeste e-postene. Du kan lagre først når testen av akkurat denne teksten har"
+            " gått gjennom."
+        ),
+        "rules_takes_effect": "Boten bruker de nye reglene fra den starter på nytt.",
+        "rules_not_tested": (
+            "Teksten er endret siden testen (eller ikke testet). Test den før du lagrer."
+        ),
+        "rules_invalid": "Regelfilen kan ikke brukes",
+        "rules_line": "Linje {line}",
+        "backtest": "Regeltest på mottatte e-poster",
+        "backtest_summary": (
+            "Prøvd på {tried} e-poster: {changed} ville fått en annen kategori eller andre mangler."
+        ),
+        "backtest_unreadable": "{count} kunne ikke leses (slettet).",
+        "backtest_failed": "{count} feilet under vurderingen.",
+        "unchanged": "uendret",
+        "rules_test": "Test",
+        "rules_save": "Lagre regelfilen",
+        "rules_save_help": "Lagrer teksten som ble testet; den forrige filen tas vare på.",
+        "confidence_help": "Hvor sikker boten er på at kategorien er riktig",
+        "show_codes": "Vis kodene",
+        "nothing": "ingenting",
+        "place_subject": "emnefeltet",
+        "place_text": "e-postteksten",
+        "place_forwarded": "den videresendte teksten",
+        "place_attachment": "et vedlegg",
+        "hit_keyword": "Ordene «{phrase}» i {place}",
+        "hit_unless": "«{phrase}» i {place} telte ikke: setningen sier noe annet",
+        "hit_question": (
+            "«{phrase}» står i et spørsmål i {place}: avsenderen spør, men ber ikke om noe"
+        ),
+        "hit_intent": "En setning i {place} sier hva avsenderen vil: {category}",
+        "hit_question_intent": "Avsenderen spør om {category} i {place}, men ber ikke om det",
+        "hit_attachment": "Vedlagt: {kind}",
+        "hit_asks": "Avsenderen stiller et spørsmål i e-postteksten",
+        "hit_threshold": (
+            "Boten var for usikker på «{category}» (under {threshold}), så en saksbehandler avgjør"
+        ),
+        "hit_defect": "E-posten følger ikke standarden helt ({defect})",
+        "hit_header": "E-posten er merket som automatisk ({header})",
+        "hit_content_type": "E-posten er en automatisk melding ({type})",
+        "hit_sender": "Sendt fra en systemadresse ({sender})",
+        "hit_auto_subject": "Emnet begynner som et automatisk svar («{prefix}»)",
+        "hit_follow_up": "Svar i sak {reference} som bare sender det som manglet",
+        "kind_application_form": "søknadsskjema",
+        "kind_variable_list": "variabelliste",
+        "kind_dpia": "personvernkonsekvensvurdering (DPIA)",
+        "kind_dpia_exemption": "begrunnelse for at DPIA ikke trengs",
+        "kind_documentation": "dokumentasjon",
+        "kind_signed_offer": "signert tilbud",
+        "kind_script": "skript",
+        "kind_identifying_variables_justification": "begrunnelse for identifiserende variabler",
+        "kind_purpose_limitation": "formålsbegrensning",
+        "kind_other": "annet",
+        "action_none": "Ikke besvart",
+        "action_acknowledge": "Kvittering",
+        "action_request_missing": "Ber om det som mangler",
+        "action_request_missing_again": "Purring på det som mangler",
+        "detail_category": "Kategori",
+        "detail_missing": "Mangler",
+        "detail_to_check": "Å sjekke",
+        "detail_previous": "Før",
+        "detail_to": "Til",
+        "detail_field": "Felt",
+        "detail_value": "Ny verdi",
+        "detail_item": "Gjelder",
+        "detail_reason": "Grunn",
+        "detail_error": "Feil",
+        "detail_sender": "Avsender",
+        "detail_recovered": "Levert før et avbrudd, bekreftet etterpå",
+        "ev_sender_joined": "Ny avsender i saken",
+        "ev_spoofed_own_address": "E-post som utga seg for å være fra boten",
+        "ev_reply_confirmed": "Svaret er bekreftet levert",
+        "ev_delivered_again": "Samme e-post levert på nytt",
+        "field_not_saved": "{field} ble ikke lagret.",
+        "err_field_case_reference": "Saksnummeret skal ha formen ÅÅ/NNNNN, for eksempel 24/01234.",
+        "err_field_organization_number": (
+            "Organisasjonsnummeret skal ha ni sifre, for eksempel 971526920."
+        ),
+        "err_field_date": "Skriv datoen som DD.MM.ÅÅÅÅ eller ÅÅÅÅ-MM-DD, for eksempel 31.12.2026.",
+        "err_field_no_such_date": "«{value}» er ingen dato som finnes i kalenderen.",
+        "err_field_email": "Skriv en gyldig e-postadresse, for eksempel navn@eksempel.no.",
+        "err_field_unknown": "Ukjent felt.",
+        "backtest_running": "Prøver reglene på de {limit} nyeste e-postene …",
+        "backtest_stopped": "Testen stoppet. Trykk «Test» igjen.",
+        "rules_run_gone": (
+            "Fant ikke testen (boten er startet på nytt, eller en nyere test tok over). Test igjen."
+        ),
+        "detail_file": "Fil",
+        "detail_mailbox_copies": "Kopier i postkassen",
+        "detail_next_attempt_at": "Neste forsøk",
     },
     "en": {
         "app_name": "mikrobot – casework",
@@ -673,6 +861,570 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "reply_refused_not_waiting": (
             "The reply is no longer awaiting approval: it is {status} ({who})."
         ),
+        # --- admins tune from the web, and words for people (issue #12)
+        "model_versions": "Model versions",
+        "model_active_is": "The bot uses model version {name}.",
+        "model_active_builtin": (
+            "The bot uses the bundled model ({path}); no version has been activated yet."
+        ),
+        "model_takes_effect": (
+            "A version you activate applies from the bot's next start (mikrobot run), and at once"
+            " in the rules test here."
+        ),
+        "model_figures_on": "Figures measured on the held-out set: {held_out}",
+        "model_version": "Version",
+        "model_trained": "Trained",
+        "model_data": "Training data",
+        "accuracy": "Accuracy",
+        "model_is_active": "Active",
+        "model_data_counts": "{mails} mails, {corrections} of them corrections",
+        "model_data_builtin": "The bundled model",
+        "model_held_out_mails": "measured on {mails} mails",
+        "model_override_worse": "Activate although it scores worse than the active one",
+        "model_override_not_comparable": (
+            "Activate although the figures do not compare (measured on another set)"
+        ),
+        "model_activate": "Activate",
+        "no_model_versions": "No model versions yet. Train a new model below.",
+        "model_rollback": "Roll back to {name}",
+        "retrain": "Retrain",
+        "retrain_help": (
+            "Trains a new model version on the labelled mails and the caseworkers' corrections, in"
+            " the background. The new version is not used until you activate it."
+        ),
+        "retrain_start": "Start training",
+        "job_running": "Training in progress",
+        "job_done": "Training finished",
+        "job_failed": "Training failed",
+        "job_none": "No training",
+        "step_starting": "starting",
+        "step_reading": "reading mails",
+        "step_training": "training the model",
+        "step_calibrating": "calibrating the confidence",
+        "step_evaluating": "measuring on the held-out set",
+        "step_saving": "saving the version",
+        "step_done": "done",
+        "job_started": "started by {who} {when}",
+        "refresh": "Refresh",
+        "job_new_version": "New version: {name}",
+        "done_activated": "The model version is active.",
+        "done_rolled_back": "Rolled back to the previous version.",
+        "done_retrain_started": "Training has started. Its progress shows here.",
+        "done_rules_saved": "The rules file is saved, and the previous one is kept as a backup.",
+        "err_no_version": "No such model version.",
+        "err_already_active": "{name} is already active.",
+        "err_model_worse": (
+            "{name} scores worse than {active}, the active version. Tick the box to activate it"
+            " anyway."
+        ),
+        "err_model_not_comparable": (
+            "The figures of {name} were measured on another set than those of {active} and do not"
+            " compare. Tick the box to activate it anyway."
+        ),
+        "err_no_rollback": "There is no earlier version to roll back to.",
+        "err_retrain_busy": "A training is already running. Wait until it has finished.",
+        "audit_log": "Audit log of admin changes",
+        "audit_export": "Download as CSV",
+        "audit_empty": "No changes yet.",
+        "audit_rules_saved": "Rules file saved",
+        "audit_model_activated": "Model version activated",
+        "audit_model_rolled_back": "Rolled back to model version",
+        "audit_model_registered": "Bundled model registered",
+        "audit_retrain_started": "Training started",
+        "audit_retrain_finished": "Training finished",
+        "audit_retrain_failed": "Training failed",
+        "audit_key_version": "version",
+        "audit_key_previous": "previous",
+        "audit_key_macro_f1": "macro-F1",
+        "audit_key_accuracy": "accuracy",
+        "audit_key_override": "despite worse figures",
+        "audit_key_job": "job",
+        "audit_key_error": "error",
+        "audit_key_file": "file",
+        "audit_key_sha256": "SHA-256",
+        "audit_key_previous_sha256": "previous SHA-256",
+        "audit_key_backup": "backup",
+        "audit_key_backtest_mails": "tested on",
+        "audit_key_backtest_changed": "changed",
+        "rules_edit": "Edit the rules file",
+        "rules_edit_help": (
+            "Change the rules and press “Test”. The text is checked the way the bot reads it, and"
+            " tried on the {limit} newest mails. You can save only once a test of exactly this text"
+            " has passed."
+        ),
+        "rules_takes_effect": "The bot uses the new rules from its next start.",
+        "rules_not_tested": (
+            "The text has changed since the test (or was not tested). Test it before saving."
+        ),
+        "rules_invalid": "The rules file cannot be used",
+        "rules_line": "Line {line}",
+        "backtest": "Rules test on filed mails",
+        "backtest_summary": (
+            "Tried on {tried} mails: {changed} would get another category or other missing items."
+        ),
+        "backtest_unreadable": "{count} could not be read (deleted).",
+        "backtest_failed": "{count} failed in triage.",
+        "unchanged": "unchanged",
+        "rules_test": "Test",
+        "rules_save": "Save the rules file",
+        "rules_save_help": "Saves the tested text; the previous file is kept.",
+        "confidence_help": "How sure the bot is that the category is right",
+        "show_codes": "Show the codes",
+        "nothing": "nothing",
+        "place_subject": "the subject",
+        "place_text": "the mail's text",
+        "place_forwarded": "the forwarded text",
+        "place_attachment": "an attachment",
+        "hit_keyword": "The words “{phrase}” in {place}",
+        "hit_unless": "“{phrase}” in {place} did not count: the sentence says something else",
+        "hit_question": (
+            "“{phrase}” is in a question in {place}: the sender asks, but does not request anything"
+        ),
+        "hit_intent": "A sentence in {place} says what the sender wants: {category}",
+        "hit_question_intent": (
+            "The sender asks about {category} in {place}, but does not request it"
+        ),
+        "hit_attachment": "Attached: {kind}",
+        "hit_asks": "The sender asks a question in the mail's text",
+        "hit_threshold": (
+            "The bot was too unsure of “{category}” (below {threshold}), so a caseworker decides"
+        ),
+        "hit_defect": "The mail does not quite follow the standard ({defect})",
+        "hit_header": "The mail is marked as automatic ({header})",
+        "hit_content_type": "The mail is an automatic message ({type})",
+        "hit_sender": "Sent from a system address ({sender})",
+        "hit_auto_subject": "The subject starts like an automatic reply (“{prefix}”)",
+        "hit_follow_up": "A reply in case {reference} that only sends what was missing",
+        "kind_application_form": "application form",
+        "kind_variable_list": "variable list",
+        "kind_dpia": "data protection impact assessment (DPIA)",
+        "kind_dpia_exemption": "reason why no DPIA is needed",
+        "kind_documentation": "documentation",
+        "kind_signed_offer": "signed offer",
+        "kind_script": "script",
+        "kind_identifying_variables_justification": "justification for identifying variables",
+        "kind_purpose_limitation": "purpose limitation",
+        "kind_other": "other",
+        "action_none": "Not answered",
+        "action_acknowledge": "Receipt",
+        "action_request_missing": "Asks for what is missing",
+        "action_request_missing_again": "Reminder of what is missing",
+        "detail_category": "Category",
+        "detail_missing": "Missing",
+        "detail_to_check": "To check",
+        "detail_previous": "Before",
+        "detail_to": "To",
+        "detail_field": "Field",
+        "detail_value": "New value",
+        "detail_item": "Item",
+        "detail_reason": "Reason",
+        "detail_error": "Error",
+        "detail_sender": "Sender",
+        "detail_recovered": "Delivered before an interruption, confirmed afterwards",
+        "ev_sender_joined": "New sender in the case",
+        "ev_spoofed_own_address": "Mail pretending to come from the bot",
+        "ev_reply_confirmed": "The reply's delivery is confirmed",
+        "ev_delivered_again": "The same mail delivered again",
+        "field_not_saved": "{field} was not saved.",
+        "err_field_case_reference": "A case reference has the form YY/NNNNN, for example 24/01234.",
+        "err_field_organization_number": (
+            "An organisation number has nine digits, for example 971526920."
+        ),
+        "err_field_date": "Write the date as DD.MM.YYYY or YYYY-MM-DD, for example 31.12.2026.",
+        "err_field_no_such_date": "“{value}” is not a date in the calendar.",
+        "err_field_email": "Write a valid e-mail address, for example name@example.org.",
+        "err_field_unknown": "Unknown field.",
+        "backtest_running": "Trying the rules on the {limit} newest mails …",
+        "backtest_stopped": "The test stopped. Press “Test” again.",
+        "rules_run_gone": (
+            "The test is gone (the server restarted, or a newer test took over). Test again."
+        ),
+        "detail_file": "File",
+        "detail_mailbox_copies": "Copies in the mailbox",
+        "detail_next_attempt_at": "Next attempt",
+    },
+    # Nynorsk: every key of bokmål's at the time it was added; a key added to bokmål
+    # later shows bokmål's words until it is translated here (`FALLBACK`).
+    "nn": {
+        "app_name": "mikrobot – saksbehandling",
+        "skip_to_content": "Hopp til innhaldet",
+        "queue": "Innboks",
+        "admin": "Administrasjon",
+        "log_in": "Logg inn",
+        "log_out": "Logg ut",
+        "user_name": "Brukarnamn",
+        "password": "Passord",
+        "login_failed": "Feil brukarnamn eller passord.",
+        "login_expired": "Skjemaet var gått ut. Prøv igjen.",
+        "logged_in_as": "Innlogga som",
+        "switch_language": "English",
+        "category": "Kategori",
+        "all_categories": "Alle kategoriar",
+        "status": "Status",
+        "all_statuses": "Alle statusar",
+        "assigned_to": "Saksbehandlar",
+        "anyone": "Alle",
+        "nobody": "Ingen",
+        "me": "Meg",
+        "has_missing": "Har manglar",
+        "low_confidence": "Låg treffsikkerheit",
+        "search": "Søk",
+        "search_hint": "Saksnummer, organisasjon, avsendar eller emne",
+        "filter": "Vis",
+        "reset": "Nullstill",
+        "ticket": "Sak",
+        "case_reference": "Saksnummer",
+        "confidence": "Treffsikkerheit",
+        "organisation": "Organisasjon",
+        "sender": "Avsendar",
+        "subject": "Emne",
+        "missing": "Manglar",
+        "updated": "Oppdatert",
+        "mails": "E-postar",
+        "no_tickets": "Ingen saker passar til filteret.",
+        "page_of": "Side {page} av {pages}",
+        "previous": "Førre",
+        "next": "Neste",
+        "tickets_total.one": "{count} sak",
+        "tickets_total.other": "{count} saker",
+        "verdict": "Vurdering",
+        "why": "Kvifor",
+        "rules_hit": "Reglar og ord som slo til",
+        "model_scores": "Vurderinga til modellen",
+        "attachment_kinds": "Vedleggstypar",
+        "sources": "Kvar det vart funne",
+        "to_check": "Å sjekke",
+        "to_check_help": (
+            "Dette kunne ikkje boten vurdere (dårleg skann, fil som ikkje kunne opnast). Søkjaren"
+            " er ikkje beden om det."
+        ),
+        "none": "Ingen",
+        "fields": "Felt",
+        "save": "Lagre",
+        "missing_items": "Manglande dokumentasjon",
+        "nothing_missing": "Ingenting manglar.",
+        "mark_received": "Motteke",
+        "mark_not_needed": "Ikkje naudsynt",
+        "actions": "Handlingar",
+        "assign_to_me": "Ta saka",
+        "change_category": "Endre kategori",
+        "change": "Endre",
+        "resend_missing": "Send purring om manglar igjen",
+        "close": "Lukk saka",
+        "reopen": "Opne saka igjen",
+        "attachments": "Vedlegg",
+        "kind": "Type",
+        "download": "Last ned",
+        "thread": "E-postar i saka",
+        "from": "Frå",
+        "received": "Motteke",
+        "quoted_text": "Sitert tekst",
+        "forwarded_text": "Vidaresend tekst",
+        "html_version": "HTML-versjon (reinska, utan bilete og skript)",
+        "replies_sent": "Svar",
+        "reply_to_be_sent": "Svaret som ville vorte sendt no",
+        "no_replies": "Ingen svar er sende.",
+        "recipient": "Mottakar",
+        "history": "Historikk",
+        "when": "Når",
+        "who": "Kven",
+        "what": "Kva",
+        "details": "Detaljar",
+        "error": "Feil",
+        "not_found": "Fann ikkje sida.",
+        "forbidden": "Du har ikkje tilgang til denne sida.",
+        "bad_request": "Førespurnaden vart avvist.",
+        "done_assigned": "Saka er di.",
+        "done_category": "Kategorien er endra, og rettinga er lagra til neste trening.",
+        "done_field": "Feltet er lagra.",
+        "done_item": "Manglelista er oppdatert.",
+        "done_resent": "Purringa er lagd i utboksen.",
+        "done_closed": "Saka er lukka.",
+        "done_reopened": "Saka er opna igjen.",
+        "classifier": "Klassifiseraren",
+        "evaluation_missing": "Inga evaluering funnen i {path}. Køyr: {command}",
+        "evaluation_of.one": "Evaluert på {count} e-post (testsettet), {when}",
+        "evaluation_of.other": "Evaluert på {count} e-postar (testsettet), {when}",
+        "precision": "Presisjon",
+        "recall": "Gjenfinning (recall)",
+        "support": "Tal",
+        "macro_f1": "Makro-F1",
+        "confusion": "Forvekslingsmatrise (rad: fasit, kolonne: vurdering)",
+        "corrections_waiting": "Rettingar som ventar på trening",
+        "corrections_help": "Eksporter og tren: {command}",
+        "no_corrections": "Ingen rettingar ventar.",
+        "corrected_by": "Retta av",
+        "previous_category": "Frå",
+        "new_category": "Til",
+        "rules_file": "Regelfila",
+        "users": "Brukarar",
+        "role": "Rolle",
+        "active": "Aktiv",
+        "last_login": "Sist innlogga",
+        "yes": "Ja",
+        "no": "Nei",
+        "cat_new_application": "Ny søknad",
+        "cat_change_request": "Endringssøknad",
+        "cat_signed_offer": "Signert tilbod",
+        "cat_deletion_confirmation": "Stadfesta sletting",
+        "cat_other": "Anna",
+        "status_new": "Ny",
+        "status_waiting_for_applicant": "Ventar på søkjar",
+        "status_ready": "Klar til behandling",
+        "status_closed": "Lukka",
+        "role_caseworker": "Saksbehandlar",
+        "role_admin": "Administrator",
+        "reply_pending": "I kø",
+        "reply_sent": "Sendt",
+        "reply_failed": "Avvist",
+        "ev_opened": "Sak oppretta",
+        "ev_mail_received": "E-post motteken",
+        "ev_reply_queued": "Svar lagt i utboksen",
+        "ev_reply_sent": "Svar sendt",
+        "ev_reply_failed": "Svar avvist",
+        "ev_reply_skipped": "Svar ikkje sendt",
+        "ev_assigned": "Tildelt",
+        "ev_category_changed": "Kategori endra",
+        "ev_field_changed": "Felt endra",
+        "ev_item_received": "Mangel motteken",
+        "ev_item_not_needed": "Mangel ikkje naudsynt",
+        "ev_reply_requeued": "Purring lagd i utboksen",
+        "ev_closed": "Lukka",
+        "ev_reopened": "Opna igjen",
+        "field_case_reference": "Saksnummer",
+        "field_organization_number": "Organisasjonsnummer",
+        "field_organization_name": "Organisasjon",
+        "field_contact_name": "Kontaktperson",
+        "field_contact_email": "E-posten til kontaktpersonen",
+        "field_project_title": "Prosjekttittel",
+        "field_signed_date": "Signert dato",
+        "field_deletion_date": "Slettedato",
+        "pd_flag": "Personopplysningar mottekne på e-post",
+        "pd_flag_help": (
+            "Boten fann fødselsnummer eller D-nummer. Slike data skal ikkje sendast på e-post;"
+            " filene som held dei, er sette til side, og saksbehandlarar kan ikkje laste dei ned."
+        ),
+        "pd_where_subject": "Emnefeltet",
+        "pd_where_body": "E-postteksten",
+        "pd_where_attachment": "Vedlegget {name}",
+        "pd_count.one": "{count} fødselsnummer",
+        "pd_count.other": "{count} fødselsnummer",
+        "pd_deleted": "Sletta {when}",
+        "pd_not_deleted": "Ikkje sletta enno",
+        "pd_badge": "Personopplysningar",
+        "pd_filter": "Personopplysningar mottekne",
+        "pd_holds_ids": "Inneheld fødselsnummer",
+        "pd_refused": (
+            "Denne fila inneheld personopplysningar (fødselsnummer). Saksbehandlarar kan ikkje"
+            " laste henne ned. Ein administrator kan, med ei grunngjeving som vert skriven i"
+            " historikken til saka."
+        ),
+        "pd_reason_help": (
+            "Fila inneheld personopplysningar (fødselsnummer). Skriv kvifor du lastar henne ned:"
+            " kven du er, kvifor og kva fil vert skrive i historikken til saka."
+        ),
+        "pd_reason": "Grunngjeving",
+        "pd_reason_needed": "Skriv ei grunngjeving (minst 5 teikn).",
+        "pd_download_logged": "Last ned og loggfør",
+        "pd_gone": (
+            "Personopplysningane i denne e-posten er sletta ({when}). Det finst ingenting å laste"
+            " ned."
+        ),
+        "pd_file": "Fil",
+        "pd_back": "Tilbake til saka",
+        "download_raw": "Last ned e-posten (.eml)",
+        "ev_personal_data_downloaded": "Personopplysningar lasta ned",
+        "ev_personal_data_deleted": "Personopplysningar sletta",
+        "ev_mailbox_copy_deleted": "Kopien i postkassa sletta",
+        "ev_mailbox_copy_deletion_failed": "Kopien i postkassa vart ikkje sletta (prøver igjen)",
+        "pd_delete": "Slett personopplysningane",
+        "pd_delete_help": (
+            "Slettar e-postane med fødselsnummer: råfila, vedlegga og tekstane i boten, og kopien i"
+            " postkassa. Saka, felta og historikken vert behaldne."
+        ),
+        "done_pd_deleted": "Personopplysningane er sletta; kopien i postkassa vert sletta no.",
+        # --- admins tune from the web, and words for people (issue #12)
+        "model_versions": "Modellversjonar",
+        "model_active_is": "Boten brukar modellversjon {name}.",
+        "model_active_builtin": (
+            "Boten brukar den medfølgjande modellen ({path}); ingen versjon er teken i bruk enno."
+        ),
+        "model_takes_effect": (
+            "Ein versjon du tek i bruk, gjeld frå boten (mikrobot run) startar på nytt, og med ein"
+            " gong i regeltesten her."
+        ),
+        "model_figures_on": "Tala er målte på det haldne-ute settet: {held_out}",
+        "model_version": "Versjon",
+        "model_trained": "Trena",
+        "model_data": "Treningsdata",
+        "accuracy": "Del rette",
+        "model_is_active": "I bruk",
+        "model_data_counts": "{mails} e-postar, av dei {corrections} rettingar",
+        "model_data_builtin": "Den medfølgjande modellen",
+        "model_held_out_mails": "målt på {mails} e-postar",
+        "model_override_worse": "Ta i bruk sjølv om han skårar dårlegare enn den som er i bruk",
+        "model_override_not_comparable": (
+            "Ta i bruk sjølv om tala ikkje kan samanliknast (målte på eit anna sett)"
+        ),
+        "model_activate": "Ta i bruk",
+        "no_model_versions": "Ingen modellversjonar enno. Tren ein ny modell nedanfor.",
+        "model_rollback": "Rull tilbake til {name}",
+        "retrain": "Tren på nytt",
+        "retrain_help": (
+            "Trenar ein ny modellversjon på dei merkte e-postane og rettingane til"
+            " saksbehandlarane, i bakgrunnen. Den nye versjonen vert ikkje teken i bruk før du vel"
+            " det."
+        ),
+        "retrain_start": "Start trening",
+        "job_running": "Trening pågår",
+        "job_done": "Treninga er ferdig",
+        "job_failed": "Treninga feila",
+        "job_none": "Inga trening",
+        "step_starting": "startar",
+        "step_reading": "les e-postar",
+        "step_training": "trenar modellen",
+        "step_calibrating": "kalibrerer treffsikkerheita",
+        "step_evaluating": "måler på det haldne-ute settet",
+        "step_saving": "lagrar versjonen",
+        "step_done": "ferdig",
+        "job_started": "starta av {who} {when}",
+        "refresh": "Oppdater",
+        "job_new_version": "Ny versjon: {name}",
+        "done_activated": "Modellversjonen er teken i bruk.",
+        "done_rolled_back": "Rulla tilbake til førre versjon.",
+        "done_retrain_started": "Treninga er starta. Framdrifta visest her.",
+        "done_rules_saved": "Regelfila er lagra, og den førre er teken vare på som tryggleikskopi.",
+        "err_no_version": "Fann ikkje modellversjonen.",
+        "err_already_active": "{name} er alt i bruk.",
+        "err_model_worse": (
+            "{name} skårar dårlegare enn {active}, som er i bruk. Kryss av for å ta han i bruk"
+            " likevel."
+        ),
+        "err_model_not_comparable": (
+            "Tala for {name} er målte på eit anna sett enn for {active} og kan ikkje samanliknast."
+            " Kryss av for å ta han i bruk likevel."
+        ),
+        "err_no_rollback": "Det finst inga tidlegare versjon å rulle tilbake til.",
+        "err_retrain_busy": "Ei trening pågår alt. Vent til ho er ferdig.",
+        "audit_log": "Endringslogg for administrasjon",
+        "audit_export": "Last ned som CSV",
+        "audit_empty": "Ingen endringar enno.",
+        "audit_rules_saved": "Regelfila lagra",
+        "audit_model_activated": "Modellversjon teken i bruk",
+        "audit_model_rolled_back": "Rulla tilbake til modellversjon",
+        "audit_model_registered": "Medfølgjande modell registrert",
+        "audit_retrain_started": "Trening starta",
+        "audit_retrain_finished": "Trening ferdig",
+        "audit_retrain_failed": "Trening feila",
+        "audit_key_version": "versjon",
+        "audit_key_previous": "førre",
+        "audit_key_macro_f1": "makro-F1",
+        "audit_key_accuracy": "del rette",
+        "audit_key_override": "trass dårlegare tal",
+        "audit_key_job": "jobb",
+        "audit_key_error": "feil",
+        "audit_key_file": "fil",
+        "audit_key_sha256": "SHA-256",
+        "audit_key_previous_sha256": "førre SHA-256",
+        "audit_key_backup": "tryggleikskopi",
+        "audit_key_backtest_mails": "testa på",
+        "audit_key_backtest_changed": "endra",
+        "rules_edit": "Rediger regelfila",
+        "rules_edit_help": (
+            "Endra reglane og trykk «Test». Teksten vert sjekka slik boten les han, og prøvd på dei"
+            " {limit} nyaste e-postane. Du kan lagre først når testen av akkurat denne teksten har"
+            " gått gjennom."
+        ),
+        "rules_takes_effect": "Boten brukar dei nye reglane frå han startar på nytt.",
+        "rules_not_tested": (
+            "Teksten er endra sidan testen (eller ikkje testa). Test han før du lagrar."
+        ),
+        "rules_invalid": "Regelfila kan ikkje brukast",
+        "rules_line": "Linje {line}",
+        "backtest": "Regeltest på arkiverte e-postar",
+        "backtest_summary": (
+            "Prøvd på {tried} e-postar: {changed} ville fått ein annan kategori eller andre"
+            " manglar."
+        ),
+        "backtest_unreadable": "{count} kunne ikkje lesast (sletta).",
+        "backtest_failed": "{count} feila under vurderinga.",
+        "unchanged": "uendra",
+        "rules_test": "Test",
+        "rules_save": "Lagre regelfila",
+        "rules_save_help": "Lagrar teksten som vart testa; den førre fila vert teken vare på.",
+        "confidence_help": "Kor sikker boten er på at kategorien er rett",
+        "show_codes": "Vis kodane",
+        "nothing": "ingenting",
+        "place_subject": "emnefeltet",
+        "place_text": "e-postteksten",
+        "place_forwarded": "den vidaresende teksten",
+        "place_attachment": "eit vedlegg",
+        "hit_keyword": "Orda «{phrase}» i {place}",
+        "hit_unless": "«{phrase}» i {place} talde ikkje: setninga seier noko anna",
+        "hit_question": (
+            "«{phrase}» står i eit spørsmål i {place}: avsendaren spør, men ber ikkje om noko"
+        ),
+        "hit_intent": "Ei setning i {place} seier kva avsendaren vil: {category}",
+        "hit_question_intent": "Avsendaren spør om {category} i {place}, men ber ikkje om det",
+        "hit_attachment": "Vedlagt: {kind}",
+        "hit_asks": "Avsendaren stiller eit spørsmål i e-postteksten",
+        "hit_threshold": (
+            "Boten var for usikker på «{category}» (under {threshold}), så ein saksbehandlar avgjer"
+        ),
+        "hit_defect": "E-posten følgjer ikkje standarden heilt ({defect})",
+        "hit_header": "E-posten er merkt som automatisk ({header})",
+        "hit_content_type": "E-posten er ei automatisk melding ({type})",
+        "hit_sender": "Send frå ei systemadresse ({sender})",
+        "hit_auto_subject": "Emnet byrjar som eit automatisk svar («{prefix}»)",
+        "hit_follow_up": "Svar i sak {reference} som berre sender det som mangla",
+        "kind_application_form": "søknadsskjema",
+        "kind_variable_list": "variabelliste",
+        "kind_dpia": "personvernkonsekvensvurdering (DPIA)",
+        "kind_dpia_exemption": "grunngjeving for at DPIA ikkje trengst",
+        "kind_documentation": "dokumentasjon",
+        "kind_signed_offer": "signert tilbod",
+        "kind_script": "skript",
+        "kind_identifying_variables_justification": "grunngjeving for identifiserande variablar",
+        "kind_purpose_limitation": "føremålsavgrensing",
+        "kind_other": "anna",
+        "action_none": "Ikkje svart",
+        "action_acknowledge": "Kvittering",
+        "action_request_missing": "Ber om det som manglar",
+        "action_request_missing_again": "Purring på det som manglar",
+        "detail_category": "Kategori",
+        "detail_missing": "Manglar",
+        "detail_to_check": "Å sjekke",
+        "detail_previous": "Før",
+        "detail_to": "Til",
+        "detail_field": "Felt",
+        "detail_value": "Ny verdi",
+        "detail_item": "Gjeld",
+        "detail_reason": "Grunn",
+        "detail_error": "Feil",
+        "detail_sender": "Avsendar",
+        "detail_recovered": "Levert før eit avbrot, stadfesta etterpå",
+        "ev_sender_joined": "Ny avsendar i saka",
+        "ev_spoofed_own_address": "E-post som gav seg ut for å vere frå boten",
+        "ev_reply_confirmed": "Svaret er stadfesta levert",
+        "ev_delivered_again": "Same e-post levert på nytt",
+        "field_not_saved": "{field} vart ikkje lagra.",
+        "err_field_case_reference": "Saksnummeret skal ha forma ÅÅ/NNNNN, til dømes 24/01234.",
+        "err_field_organization_number": (
+            "Organisasjonsnummeret skal ha ni siffer, til dømes 971526920."
+        ),
+        "err_field_date": "Skriv datoen som DD.MM.ÅÅÅÅ eller ÅÅÅÅ-MM-DD, til dømes 31.12.2026.",
+        "err_field_no_such_date": "«{value}» er ingen dato som finst i kalenderen.",
+        "err_field_email": "Skriv ei gyldig e-postadresse, til dømes namn@døme.no.",
+        "err_field_unknown": "Ukjent felt.",
+        "backtest_running": "Prøver reglane på dei {limit} nyaste e-postane …",
+        "backtest_stopped": "Testen stoppa. Trykk «Test» igjen.",
+        "rules_run_gone": (
+            "Fann ikkje testen (boten er starta på nytt, eller ein nyare test tok over)."
+            " Test igjen."
+        ),
+        "detail_file": "Fil",
+        "detail_mailbox_copies": "Kopiar i postkassa",
+        "detail_next_attempt_at": "Neste forsøk",
     },
 }
 
@@ -710,7 +1462,10 @@ class Translator:
 
     def __init__(self, language: str) -> None:
         self.language = language_of(language)
-        self._labels = LABELS[self.language]
+        fallback = FALLBACK.get(self.language)
+        self._labels = (
+            {**LABELS[fallback], **LABELS[self.language]} if fallback else LABELS[self.language]
+        )
 
     def __call__(self, key: str, **values: object) -> str:
         """The label `key` with its `{placeholders}` filled. A label written in plural forms
@@ -759,10 +1514,10 @@ def format_date(moment: datetime | None) -> str:
 def format_percent(value: float, language: str) -> str:
     """0.873 → "87 %" (Norwegian puts a space before %); English "87%"."""
     number = round(value * 100)
-    return f"{number}\u00a0%" if language == "nb" else f"{number}%"
+    return f"{number}\u00a0%" if language in NORWEGIAN else f"{number}%"
 
 
 def format_decimal(value: float, language: str) -> str:
     """0.950 → "0,950" in Norwegian, "0.950" in English."""
     text = f"{value:.3f}"
-    return text.replace(".", ",") if language == "nb" else text
+    return text.replace(".", ",") if language in NORWEGIAN else text

@@ -165,7 +165,7 @@ def test_the_english_switch_and_norwegian_dates(page: Any, web: Web) -> None:
     expect(page.locator("html")).to_have_attribute("lang", "en")
     first = page.get_by_test_id("ticket-row").first
     expect(first.locator("td").last).to_have_text(re.compile(r"^\d{2}\.\d{2}\.\d{4} \d{2}:\d{2}$"))
-    page.get_by_role("link", name="Norsk").click()
+    page.get_by_role("link", name="Bokmål").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Innboks")
 
 

@@ -331,9 +331,9 @@ def test_an_admin_downloads_only_with_a_reason_and_the_download_is_logged(site: 
     with site.client(CASEWORKER) as client:
         history = client.get(f"/tickets/{site.tickets['in_a_file']}").text
     rows = re.findall(r'<tr data-action="personal_data_downloaded">.*?</tr>', history, re.S)
-    row = next(r for r in rows if "reason: hele e-posten" in r)
+    row = next(r for r in rows if "Grunn: hele e-posten" in r)
     assert "Personopplysninger lastet ned" in row and f"<td>{ADMIN[0]}</td>" in row
-    assert f"file: mail-{mail}.eml" in row
+    assert f"Fil: mail-{mail}.eml" in row
 
 
 def test_after_deletion_there_is_nothing_to_download_and_the_page_says_so(site: Site) -> None:
@@ -386,7 +386,7 @@ def test_no_page_a_caseworker_or_an_admin_can_open_shows_a_number_unmasked(site:
     assert f"Søknad om tilgang – fnr {MASKED[0]}" in ticket_page  # the subject
     assert "Mitt fødselsnummer er 010190 *****." in ticket_page  # the text
     assert f"utvalg_{MASKED[1]}.csv" in ticket_page  # the attachment's name
-    assert f"reason: Kontroll av {MASKED[0]} etter avtale" in ticket_page  # the history
+    assert f"Grunn: Kontroll av {MASKED[0]} etter avtale" in ticket_page  # the history
     queue = seen[f"{ADMIN[0]} nb /"]
     assert f"fnr {MASKED[0]}" in queue
 

@@ -83,7 +83,9 @@ def test_a_ticket_given_to_a_colleague_sends_them_a_notice(
     expect(page.get_by_test_id("done")).to_have_text("Saken er tildelt.")
     expect(page.get_by_test_id("assigned")).to_have_text(COLLEAGUE[0])
     assigned = page.get_by_test_id("history").locator('tr[data-action="assigned"]')
-    expect(assigned).to_contain_text(f"to: {COLLEAGUE[0]}")
+    expect(assigned).to_contain_text(
+        f"Til: {COLLEAGUE[0]}"
+    )  # in plain words; codes behind the toggle
     with web.store.session() as session:
         (notice,) = session.scalars(
             sa.select(OutboxMessage).where(
@@ -91,7 +93,7 @@ def test_a_ticket_given_to_a_colleague_sends_them_a_notice(
             )
         ).all()
     assert notice.recipient == COLLEAGUE[2]
-    expect(assigned).to_contain_text(f"outbox_id: {notice.id}")
+    expect(assigned).to_contain_text(f"outbox_id={notice.id}")
 
     page.get_by_role("button", name="Fjern tildelingen").click()
     expect(page.get_by_test_id("done")).to_have_text("Ingen har saken nå.")

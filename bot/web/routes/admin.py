@@ -1,4 +1,5 @@
-"""The admins' page: figures, corrections waiting for retraining, rules, users."""
+"""The admins' page: figures, model versions, corrections waiting for retraining, rules,
+users, and the audit log (the tuning sections come from `bot.web.routes.tuning`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from bot.web.figures import confusion_svg, read_evaluation
 from bot.web.i18n import Translator, language_of
 from bot.web.pages import AdminOnly, Site
 from bot.web.routes.queue import CATEGORIES
+from bot.web.routes.tuning import tuning_overview
 from bot.web.security import LANGUAGE_COOKIE
 
 router = APIRouter()
@@ -35,6 +37,7 @@ def admin_page(request: Request, site: Site, _info: AdminOnly) -> Response:
         rules_text=rules_text,
         threshold=settings.web.low_confidence,
         users=list_users(site.store),
+        **tuning_overview(site, request),
     )
 
 

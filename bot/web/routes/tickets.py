@@ -25,12 +25,13 @@ from bot.casework import (
     resolve_item,
 )
 from bot.store.accounts import assignable_users
-from bot.store.errors import CaseworkError
+from bot.store.errors import CaseworkError, FieldError
 from bot.store.personal_data import delete_personal_data_now
 from bot.store.tickets import ticket_detail
 from bot.web.mailview import MailView, mail_view
 from bot.web.pages import Acting, SignedIn, Site, Web
 from bot.web.personal_data import flag_of, holds_personal_data, protected_attachments
+from bot.web.plain_words import PlainWords
 from bot.web.routes.queue import CATEGORIES
 from bot.web.routes.replies import REPLY_DONE_MESSAGES, refusal_text
 from parsers.national_id import mask_national_ids
@@ -66,10 +67,12 @@ def ticket_page(
     *,
     done: str | None = None,
     error: str | None = None,
+    field_error: FieldError | None = None,
     status: int = 200,
     **context: Any,
 ) -> Response:
-    """The ticket's page; `context` adds to what its templates get (a form's typed text)."""
+    """The ticket's page; `field_error`: a field's typed value, kept, with its problem;
+    `context` adds to what its templates get (a form's typed text)."""
     detail = ticket_detail(site.store, ticket_id)
     if detail is None:
         raise HTTPException(404)
@@ -119,6 +122,8 @@ def ticket_page(
         done=done if done in DONE_MESSAGES else None,
         error=error,
         assignable=assignable_users(site.store),
+        field_error=field_error,
+        plain=PlainWords,
         **context,
     )
 
@@ -141,6 +146,8 @@ def act(
     """Run one caseworker action; back to the ticket (303) or its page with the error."""
     try:
         action(*args)
+    except FieldError as error:
+        return ticket_page(site, request, ticket_id, field_error=error, status=400)
     except CaseworkError as error:
         return ticket_page(site, request, ticket_id, error=refusal_text(request, error), status=400)
     return RedirectResponse(f"/tickets/{ticket_id}?done={done}#top", status_code=303)
