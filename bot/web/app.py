@@ -28,7 +28,7 @@ from bot.settings import Settings
 from bot.store import Store
 from bot.web.i18n import format_date, format_datetime
 from bot.web.pages import LoginRequiredError, Web, never_an_id, path_with_query
-from bot.web.routes import admin, files, login, queue, tickets
+from bot.web.routes import admin, files, login, previews, queue, tickets
 from bot.web.security import LoginFormTokens, add_security_headers
 
 log = logging.getLogger(__name__)
@@ -78,6 +78,6 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         key = {403: "forbidden", 404: "not_found"}.get(error.status_code, "bad_request")
         return site.render(request, "error.html", status=error.status_code, message_key=key)
 
-    for part in (login, queue, tickets, files, admin):
+    for part in (login, queue, tickets, files, previews, admin):
         app.include_router(part.router)
     return app
