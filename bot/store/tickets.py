@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from bot.store.models import (
@@ -25,6 +25,7 @@ from bot.store.models import (
     utc_now,
 )
 from bot.store.repository import Store
+from bot.store.search import matching_tickets
 
 _Query = TypeVar("_Query", bound="Select[*tuple[Any, ...]]")
 
@@ -72,7 +73,7 @@ class QueuePage:
     """Tickets per category under every filter except the category itself."""
 
 
-def _filtered(query: _Query, wanted: QueueFilter, threshold: float) -> _Query:
+def _filtered(query: _Query, wanted: QueueFilter, threshold: float, dialect: str) -> _Query:
     if wanted.status:
         query = query.where(Ticket.status == wanted.status)
     if wanted.assigned_to == "-":
@@ -87,37 +88,42 @@ def _filtered(query: _Query, wanted: QueueFilter, threshold: float) -> _Query:
         query = query.where(func.json_array_length(Ticket.missing) > 0)
     text = wanted.search.strip()[:200]
     if text:
-        mails = select(Mail.ticket_id).where(
-            or_(
-                Mail.sender.icontains(text, autoescape=True),
-                Mail.subject.icontains(text, autoescape=True),
-            )
-        )
-        conditions = [
-            Ticket.case_reference.icontains(text, autoescape=True),
-            Ticket.fields["organization_name"].as_string().icontains(text, autoescape=True),
-            Ticket.fields["organization_number"].as_string().icontains(text, autoescape=True),
-            Ticket.id.in_(mails),
-        ]
-        number = re.fullmatch(r"(?:MB-)?0*(\d{1,9})", text, re.IGNORECASE)
-        if number:
-            conditions.append(Ticket.id == int(number.group(1)))
-        query = query.where(or_(*conditions))
+        query = query.where(_search_condition(text, dialect))
     return query
+
+
+def _search_condition(text: str, dialect: str) -> ColumnElement[bool]:
+    """The queue's search: the ticket number; the beginning of the case reference, the
+    organisation's name or number (what a caseworker may have corrected on the ticket);
+    and every word in a mail's subject, sender, text or attachments (`bot.store.search`)."""
+    conditions = [
+        Ticket.case_reference.istartswith(text, autoescape=True),
+        Ticket.fields["organization_name"].as_string().istartswith(text, autoescape=True),
+        Ticket.fields["organization_number"].as_string().startswith(text, autoescape=True),
+    ]
+    words = matching_tickets(text, dialect)
+    if words is not None:
+        conditions.append(Ticket.id.in_(words))
+    number = re.fullmatch(r"(?:MB-)?0*(\d{1,9})", text, re.IGNORECASE)
+    if number:
+        conditions.append(Ticket.id == int(number.group(1)))
+    return or_(*conditions)
 
 
 def queue(
     store: Store, wanted: QueueFilter, *, threshold: float, page: int = 1, per_page: int = 25
 ) -> QueuePage:
     """One page of tickets, newest first, with counts per category."""
+    dialect = store.engine.dialect.name
     with store.session() as session:
         counted = _filtered(
             select(Ticket.category, func.count(Ticket.id)).group_by(Ticket.category),
             wanted,
             threshold,
+            dialect,
         )
         counts = {str(c): int(n) for c, n in session.execute(counted).all()}
-        query = _filtered(select(Ticket), wanted, threshold)
+        query = _filtered(select(Ticket), wanted, threshold, dialect)
         if wanted.category:
             query = query.where(Ticket.category == wanted.category)
         total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
