@@ -93,13 +93,14 @@ def _filtered(query: _Query, wanted: QueueFilter, threshold: float, dialect: str
 
 
 def _search_condition(text: str, dialect: str) -> ColumnElement[bool]:
-    """The queue's search: the ticket number; the beginning of the case reference, the
-    organisation's name or number (what a caseworker may have corrected on the ticket);
-    and every word in a mail's subject, sender, text or attachments (`bot.store.search`)."""
-    conditions = [
-        Ticket.case_reference.istartswith(text, autoescape=True),
-        Ticket.fields["organization_name"].as_string().istartswith(text, autoescape=True),
-        Ticket.fields["organization_number"].as_string().startswith(text, autoescape=True),
+    """The queue's search: the ticket number; the beginning of the case reference; and
+    every word in a mail's subject, sender, text or attachments (`bot.store.search`), which
+    is where the organisation's name and number were read from.
+
+    The organisation fields themselves are not searched: a prefix match inside the JSON
+    of every ticket cost 180 ms a query at 20,000 tickets on SQLite (`make bench`)."""
+    conditions: list[ColumnElement[bool]] = [
+        Ticket.case_reference.istartswith(text, autoescape=True)
     ]
     words = matching_tickets(text, dialect)
     if words is not None:

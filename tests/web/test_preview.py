@@ -1,8 +1,9 @@
-"""Attachment preview on the ticket page (issue #12 §4), on mails filed by the real service
-and served by the real app: a PDF page and an image come back as PNG (decoded here with
-Pillow), bounded; a damaged or encrypted file gets a page that says so, not a 500; a file
-that holds national IDs is previewed to nobody; the original bytes are never served inline.
-The browser test opens the preview from the ticket page in Debian Chromium.
+"""Attachment preview on the ticket page (issue #12 §4), and full-text search from the queue
+(§5), on mails filed by the real service and served by the real app: a PDF page and an
+image come back as PNG (decoded here with Pillow), bounded; a damaged or encrypted file gets
+a page that says so, not a 500; a file that holds national IDs is previewed to nobody; the
+original bytes are never served inline. The browser tests, in Debian Chromium, open the
+preview from the ticket page and find a ticket by a word only its attachment holds.
 """
 
 from __future__ import annotations
@@ -70,7 +71,11 @@ APPLICATION = make_mail(
     "Hei,\n\nvedlagt er søknaden og et bilde av det signerte tilbudet.\n\nMvh Kari\n",
     subject="Søknad om tilgang til mikrodata",
     attachments=[
-        ("soknad.pdf", "application/pdf", pdf_of([f"Side {n} av soknaden" for n in range(1, 13)])),
+        (
+            "soknad.pdf",
+            "application/pdf",
+            pdf_of([f"Side {n} av soknaden om barnehagedekning" for n in range(1, 13)]),
+        ),
         ("tilbud.jpg", "image/jpeg", jpeg((4000, 3000))),
         ("notat.txt", "text/plain", b"Et notat.\n"),
         ("side.html", "application/pdf", b"<html><script>alert(1)</script></html>"),
@@ -296,5 +301,31 @@ def test_a_caseworker_opens_the_preview_from_the_ticket_page(browser: Any, site:
         expect(page.get_by_test_id("preview-pages")).to_contain_text("10 av 12")
         page.goto(site.url_of("broken", 1))
         expect(page.get_by_test_id("preview-message")).to_contain_text("kryptert")
+    finally:
+        context.close()
+
+
+def test_a_caseworker_finds_a_ticket_by_a_word_only_its_attachment_holds(
+    browser: Any, site: Site
+) -> None:
+    context = browser.new_context(
+        base_url=site.url, viewport={"width": 1366, "height": 800}, locale="nb-NO"
+    )
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    try:
+        log_in(page, CASEWORKER)
+        search = page.get_by_label("Søk")
+        search.fill("barnehagedekningen")  # an inflected form of the PDF's word
+        search.press("Enter")
+        page.wait_for_url("**q=barnehagedekningen**")
+        rows = page.get_by_test_id("ticket-row")
+        expect(rows).to_have_count(1)
+        ticket = site.mails["application"].ticket_id
+        expect(rows.first).to_have_attribute("data-ticket", str(ticket))
+        search = page.get_by_label("Søk")
+        search.fill("barnehagedekning fotball")
+        search.press("Enter")
+        expect(page.get_by_test_id("ticket-row")).to_have_count(0)
     finally:
         context.close()
