@@ -9,10 +9,8 @@ preview from the ticket page and find a ticket by a word only its attachment hol
 from __future__ import annotations
 
 import io
-import mailbox
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,22 +20,16 @@ from fpdf import FPDF
 from PIL import Image
 from playwright.sync_api import expect
 
-from bot.replies.senders import FileSender
-from bot.service import Service
 from bot.settings import Settings
-from bot.sources import open_source
 from bot.store import Store
-from bot.store.accounts import add_user
 from bot.store.models import Mail
 from bot.triage import TriageContext
 from bot.web import create_app
 from bot.web.preview import PreviewCache, cache_dir, preview_limits
-from bot.web.security import LANGUAGE_COOKIE
 from parsers.attachments.preview import PreviewImage, PreviewLimits
-from parsers.mail import parse_mail
 from tests.conftest import make_mail
 from tests.network import free_port
-from tests.web.conftest import ADMIN, CASEWORKER, LiveServer, csrf_token_in, log_in, site_settings
+from tests.web.conftest import ADMIN, CASEWORKER, LiveServer, client_of, filed_site, log_in
 
 FNR = "01019010046"
 
@@ -114,40 +106,15 @@ class Site:
         base = f"/tickets/{mail.ticket_id}/mails/{mail.id}/attachments/{index}/preview"
         return base if page is None else f"{base}/{page}.png"
 
-    @contextmanager
-    def client(self, user: tuple[str, str], language: str = "nb") -> Iterator[httpx.Client]:
-        with httpx.Client(base_url=self.url, follow_redirects=False, timeout=30) as client:
-            client.cookies.set(LANGUAGE_COOKIE, language)
-            form = client.get("/login")
-            response = client.post(
-                "/login",
-                data={"name": user[0], "password": user[1], "csrf_token": csrf_token_in(form.text)},
-            )
-            assert response.status_code == 303, response.text
-            yield client
+    def client(self, user: tuple[str, str], language: str = "nb") -> Any:
+        return client_of(self.url, user, language)
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory, context: TriageContext) -> Iterator[Site]:
     root = tmp_path_factory.mktemp("preview-web")
-    settings = site_settings(root)
-    inbox = mailbox.Maildir(root / "inbox", create=True)
     mails = {"application": APPLICATION, "broken": BROKEN, "with_ids": WITH_IDS}
-    for raw in mails.values():
-        inbox.add(mailbox.MaildirMessage(raw))
-    store = Store.open(settings.database, settings.raw_mail_dir)
-    service = Service(
-        settings, context, open_source(settings.source), store, FileSender(root / "outbox")
-    )
-    service.run(once=True)
-    service.source.close()
-    add_user(store, *CASEWORKER, "caseworker")
-    add_user(store, *ADMIN, "admin")
-    with store.session() as session:
-        filed = {
-            name: session.query(Mail).filter(Mail.message_id == parse_mail(raw).message_id).one()
-            for name, raw in mails.items()
-        }
+    settings, store, filed = filed_site(root, mails, context)
     server = LiveServer(create_app(settings, store), free_port())
     server.start()
     yield Site(f"http://127.0.0.1:{server.server.config.port}", store, settings, filed)
