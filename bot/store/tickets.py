@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
+from bot.store import search
 from bot.store.models import (
     Correction,
     Mail,
@@ -117,6 +118,8 @@ def queue(
     """One page of tickets, newest first, with counts per category."""
     dialect = store.engine.dialect.name
     with store.session() as session:
+        if wanted.search.strip():
+            search.prepare(session, dialect)
         counted = _filtered(
             select(Ticket.category, func.count(Ticket.id)).group_by(Ticket.category),
             wanted,
