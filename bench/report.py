@@ -362,13 +362,27 @@ def _search(r: dict[str, dict[str, Any]]) -> list[str]:
             found = next(q for q in databases[name]["queries"] if q["query"] == query)
             cells += [f"{found['hits']:,}", f"{found['ms']:.1f}", f"{found['old_like_ms']:.0f}"]
         out.append(f"| {what}: `{query}` | " + " | ".join(cells) + " |")
+    out += [
+        "",
+        "A search costs what its hits cost: the counts per category and the page read every "
+        "ticket that matches, so a word in nearly every ticket (in its attachments' text, which "
+        "the LIKE never read) costs more than a rare one.",
+    ]
     out.append("")
+    meta = s.get("_meta") or {}
+    load = ""
+    if "load_before" in meta:
+        load = (
+            f" Load average (1 min) {meta['load_before'][0]:.0f} → {meta['load_after'][0]:.0f}"
+            f" during the run ({meta['finished']}): other test runs shared the two cores."
+        )
     out.append(
         "Writing the store: "
         + "; ".join(
             f"{n} {d['build_seconds']:.0f} s, {d['size_mb']:.0f} MB" for n, d in databases.items()
         )
         + "."
+        + load
     )
     out.append("")
     return out
