@@ -21,16 +21,23 @@ import logging
 import os
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
 from bot.settings import Settings
 from parsers.attachments.isolation import render_preview_isolated
-from parsers.attachments.preview import PreviewImage, PreviewLimits, PreviewResult
+from parsers.attachments.preview import (
+    PreviewFailure,
+    PreviewImage,
+    PreviewLimits,
+    PreviewProblem,
+    PreviewResult,
+)
 
 log = logging.getLogger(__name__)
 PRUNE_EVERY_SECONDS: Final = 300.0
+MAX_CONCURRENT_RENDERS: Final = 2
 
 
 def preview_limits(settings: Settings) -> PreviewLimits:
@@ -144,10 +151,15 @@ def _write_atomically(path: Path, data: bytes) -> None:
 
 @dataclass(frozen=True)
 class Previewer:
-    """Renders pages in the isolated worker, through the cache."""
+    """Renders pages in the isolated worker, through the cache, at most
+    `MAX_CONCURRENT_RENDERS` at a time (each takes a worker with its own memory limit; the
+    web server's threads must not start one each)."""
 
     limits: PreviewLimits
     cache: PreviewCache
+    renders: threading.BoundedSemaphore = field(
+        default_factory=lambda: threading.BoundedSemaphore(MAX_CONCURRENT_RENDERS)
+    )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Previewer:
@@ -162,7 +174,12 @@ class Previewer:
         cached = self.cache.get(digest, page, self.limits)
         if cached is not None:
             return cached
-        result = render_preview_isolated(payload, page, self.limits)
+        if not self.renders.acquire(timeout=self.limits.kill_after_seconds):
+            return PreviewFailure(PreviewProblem.TIMED_OUT, "every preview worker was busy")
+        try:
+            result = render_preview_isolated(payload, page, self.limits)
+        finally:
+            self.renders.release()
         if isinstance(result, PreviewImage):
             self.cache.put(digest, result, self.limits)
         else:

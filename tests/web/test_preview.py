@@ -12,6 +12,7 @@ import io
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,8 +26,14 @@ from bot.store import Store
 from bot.store.models import Mail
 from bot.triage import TriageContext
 from bot.web import create_app
-from bot.web.preview import PreviewCache, cache_dir, preview_limits
-from parsers.attachments.preview import PreviewImage, PreviewLimits
+from bot.web.preview import (
+    MAX_CONCURRENT_RENDERS,
+    PreviewCache,
+    Previewer,
+    cache_dir,
+    preview_limits,
+)
+from parsers.attachments.preview import PreviewFailure, PreviewImage, PreviewLimits, PreviewProblem
 from tests.conftest import make_mail
 from tests.network import free_port
 from tests.web.conftest import ADMIN, CASEWORKER, LiveServer, client_of, filed_site, log_in
@@ -296,3 +303,14 @@ def test_a_caseworker_finds_a_ticket_by_a_word_only_its_attachment_holds(
         expect(page.get_by_test_id("ticket-row")).to_have_count(0)
     finally:
         context.close()
+
+
+def test_renders_wait_for_a_free_worker_and_give_up_with_a_message(tmp_path: Path) -> None:
+    limits = PreviewLimits(kill_after_seconds=0.2)
+    previewer = Previewer(limits, PreviewCache(tmp_path, max_age_hours=0))
+    for _ in range(MAX_CONCURRENT_RENDERS):
+        assert previewer.renders.acquire(timeout=0)  # every worker busy
+    busy = previewer.page(pdf_of(["Side 1"]), 1)
+    assert isinstance(busy, PreviewFailure) and busy.problem is PreviewProblem.TIMED_OUT
+    previewer.renders.release()
+    assert isinstance(previewer.page(pdf_of(["Side 1"]), 1), PreviewImage)
