@@ -33,6 +33,7 @@ BENCHMARKS = (
     "latency",
     "workers",
     "backlog",
+    "search",
 )
 """Every benchmark (`bench/<name>.py`), in the order `python -m bench` runs them."""
 BOT_ADDRESS = "mikrodata@ssb.no"

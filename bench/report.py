@@ -79,6 +79,7 @@ def _markdown(r: dict[str, dict[str, Any]], plots: list[str]) -> str:
     out += _latency(r)
     out += _stage_table(r)
     out += _personal_data(r)
+    out += _search(r)
     out += _memory(r)
     out += _first_import(r)
     out += _scaling(r)
@@ -329,6 +330,62 @@ def _personal_data(r: dict[str, dict[str, Any]]) -> list[str]:
         f"| whole extraction | {p['extract_seconds']:.2f} | {p['extract_over_floor']:.1f} |",
         "",
     ]
+
+
+def _search(r: dict[str, dict[str, Any]]) -> list[str]:
+    s = r.get("search") or {}
+    databases = s.get("databases") or {}
+    if not databases:
+        return []
+    names = list(databases)
+    out = [
+        "## Search at 20,000 tickets (issue #12)",
+        "",
+        f"{s['tickets']:,} tickets of one mail each (the fixture corpus's subjects, senders and "
+        "texts, each with about 600 words of attachment text), `python -m bench search`. Each "
+        "figure is the queue's search as the page runs it (`bot.store.tickets.queue`: the page "
+        "of 25 and the counts per category), warm, the median of "
+        f"{s['repeat']} runs; *LIKE before* is the search as it was before issue #12 (a "
+        "case-insensitive LIKE over every mail's subject and sender and every ticket's fields) "
+        "on the same store. Full-text: SQLite FTS5, PostgreSQL `tsvector` (`norwegian`) with a "
+        "GIN index (`bot/store/search.py`).",
+        "",
+        "| search | "
+        + " | ".join(f"{n}: hits | {n}: ms | {n}: LIKE before, ms" for n in names)
+        + " |",
+        "|---|" + "---|---|---|" * len(names),
+    ]
+    rows = {q["query"]: q["what"] for q in databases[names[0]]["queries"]}
+    for query, what in rows.items():
+        cells = []
+        for name in names:
+            found = next(q for q in databases[name]["queries"] if q["query"] == query)
+            cells += [f"{found['hits']:,}", f"{found['ms']:.1f}", f"{found['old_like_ms']:.0f}"]
+        out.append(f"| {what}: `{query}` | " + " | ".join(cells) + " |")
+    out += [
+        "",
+        "A search costs what its hits cost: the counts per category and the page read every "
+        "ticket that matches, so a word in nearly every ticket (in its attachments' text, which "
+        "the LIKE never read) costs more than a rare one.",
+    ]
+    out.append("")
+    meta = s.get("_meta") or {}
+    load = ""
+    if "load_before" in meta:
+        load = (
+            f" Load average (1 min) {meta['load_before'][0]:.0f} → {meta['load_after'][0]:.0f}"
+            f" during the run ({meta['finished']}): other test runs shared the two cores."
+        )
+    out.append(
+        "Writing the store: "
+        + "; ".join(
+            f"{n} {d['build_seconds']:.0f} s, {d['size_mb']:.0f} MB" for n, d in databases.items()
+        )
+        + "."
+        + load
+    )
+    out.append("")
+    return out
 
 
 def _latency(r: dict[str, dict[str, Any]]) -> list[str]:

@@ -99,6 +99,16 @@ class WebSettings(BaseModel):
     session_hours: float = 10.0
     evaluation_file: Path = Path("var/evaluation.json")
     """`mikrobot evaluate --json > …`: the figures the admin page shows."""
+    preview_pages: int = Field(default=10, ge=1, le=100)
+    """Attachment preview: only the first pages of a PDF (or a TIFF) can be looked at."""
+    preview_max_width: int = Field(default=1400, ge=100)
+    preview_max_height: int = Field(default=2000, ge=100)
+    preview_max_pixels: int = Field(default=2_000_000, ge=10_000)
+    """Pixels of one previewed page (about an A4 page at 120 dpi)."""
+    preview_cache_dir: Path | None = None
+    """Rendered preview pages; None: `previews/` beside `raw_mail_dir`."""
+    preview_cache_hours: float = Field(default=24.0, ge=0)
+    """How long a rendered page is kept for the next look (0: no cache)."""
     public_url: str | None = None
     """The pages' address as caseworkers reach them (`https://mikrobot.ssb.no`): an
     assignment notice links to the ticket there. Unset: the notice names the ticket only."""

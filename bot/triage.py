@@ -604,19 +604,28 @@ def triage_safely(raw: bytes, file: str, context: TriageContext) -> Verdict:
 def triage_with_mail(raw: bytes, file: str, context: TriageContext) -> tuple[Verdict, ParsedMail]:
     """`triage_safely`, also handing back the parsed mail (the service files and answers
     it), so that no mail is parsed twice."""
+    verdict, mail, _ = triage_for_filing(raw, file, context)
+    return verdict, mail
+
+
+def triage_for_filing(
+    raw: bytes, file: str, context: TriageContext
+) -> tuple[Verdict, ParsedMail, tuple[AttachmentText, ...]]:
+    """`triage_with_mail`, also handing back the text read from the attachments (IDs
+    masked), which the store keeps for search; never raises."""
     read: ReadMail | None = None
     try:
         read = read_mail(raw, context)
-        return judge(read, file, context), read.mail
+        return judge(read, file, context), read.mail, read.attachments
     except Exception as error:
         log.exception("triage failed for %s", file)
         verdict = error_verdict(file, f"triage failed: {type(error).__name__}: {error}")
         # Personal data is set apart even when triage fails: the mail is filed all the same.
         if read is not None:
-            mail, found = read.mail, read.personal_data
+            mail, found, texts = read.mail, read.personal_data, read.attachments
         else:
-            mail, _, found = set_apart(parse_mail(raw, context.mail_limits))
-        return dataclasses.replace(verdict, personal_data=found), mail
+            (mail, _, found), texts = set_apart(parse_mail(raw, context.mail_limits)), ()
+        return dataclasses.replace(verdict, personal_data=found), mail, texts
 
 
 def error_verdict(file: str, reason: str) -> Verdict:

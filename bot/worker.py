@@ -23,8 +23,9 @@ from bot.settings import Settings
 from bot.store import PendingReply, Store, queue
 from bot.store.models import as_utc
 from bot.store.queue import ClaimedMail
-from bot.triage import TriageContext, error_verdict, triage_with_mail
+from bot.triage import TriageContext, error_verdict, triage_for_filing
 from bot.verdict import Verdict
+from parsers.attachments import AttachmentText
 from parsers.attachments.isolation import warm_up
 from parsers.mail import parse_mail
 
@@ -77,6 +78,7 @@ class Worker:
         return timedelta(seconds=self.settings.claim_timeout)
 
     def _file(self, claimed: ClaimedMail) -> None:
+        texts: tuple[AttachmentText, ...] = ()
         if claimed.attempts > self.settings.max_attempts:
             verdict = error_verdict(
                 claimed.source_key,
@@ -88,7 +90,9 @@ class Worker:
             log.error("mail=%s given up after %d claims; filed unread",
                       claimed.source_key, claimed.attempts - 1)  # fmt: skip
         else:
-            verdict, parsed = triage_with_mail(claimed.raw, claimed.source_key, self.context)
+            verdict, parsed, texts = triage_for_filing(
+                claimed.raw, claimed.source_key, self.context
+            )
         filed = self.store.file_mail(
             raw=claimed.raw,
             source_key=claimed.source_key,
@@ -98,6 +102,7 @@ class Worker:
             requirements=self.context.requirements,
             build_reply=Answerer(self.settings, review=True),
             may_reply=claimed.may_reply,
+            attachment_texts=texts,
         )
         category = verdict.category.value
         queue.mark_filed(self.store, claimed.id, category, error=verdict.error)

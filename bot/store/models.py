@@ -422,3 +422,25 @@ class AuditEntry(Base):
     actor: Mapped[str] = mapped_column(String(120))
     action: Mapped[str] = mapped_column(String(64))
     detail: Mapped[dict[str, Any]]
+
+
+class MailText(Base):
+    """A mail's words for full-text search (issue #12): subject, sender, its own text and
+    its attachments' text, national IDs masked, written when the mail is filed and deleted
+    with its personal data or by the purge (`bot/store/search.py`).
+
+    The index over it is the database's own, built by migration 0012 and kept in step by
+    the database: on SQLite the FTS5 table `mail_texts_fts` (external content, filled by
+    triggers on this table), on PostgreSQL the generated `tsvector` column `search_vector`
+    (the `norwegian` configuration) with a GIN index. Neither is declared here: they exist
+    in one dialect each, and nothing reads them but `search.py`.
+    """
+
+    __tablename__ = "mail_texts"
+
+    mail_id: Mapped[int] = mapped_column(ForeignKey("mails.id"), primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    subject: Mapped[str] = mapped_column(Text)
+    sender: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    attachments: Mapped[str] = mapped_column(Text)

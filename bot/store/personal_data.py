@@ -7,6 +7,7 @@ such mail of the ticket not deleted yet:
 
 - deletes the raw mail's bytes (content-addressed: a file goes once no mail still holding
   its data, and no queued mail, has those bytes — the same rule as `purge`);
+- deletes the mail's words from the full-text search (`bot.store.search`);
 - cuts the stored verdict to its summary (category, confidence, language, missing,
   provided, conditions, notes, the attachments' names and kinds, the `personal_data`
   entries), dropping the copies of what the mail said: the extracted `fields`, the
@@ -37,6 +38,7 @@ from typing import Any, Final
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.store import search
 from bot.store.errors import CaseworkError
 from bot.store.models import (
     InboundMail,
@@ -304,7 +306,11 @@ def _rewrite(store: Store) -> None:
     """VACUUM after a deletion. The deletion itself has committed: a database too busy to
     rewrite now is logged, and the next deletion's VACUUM rewrites it."""
     try:
-        vacuum(store, ("mails", "inbound", "outbox", "ticket_events", "mailbox_deletions"))
+        search.compact(store.engine)
+        vacuum(
+            store,
+            ("mails", "mail_texts", "inbound", "outbox", "ticket_events", "mailbox_deletions"),
+        )
     except Exception:
         log.exception("VACUUM after deleting personal data failed; the next one covers it")
 
@@ -326,6 +332,7 @@ def _delete_in_session(
             select(InboundMail).where(InboundMail.source_key.in_([m.source_key for m in mails]))
         )
     }
+    search.forget(session, (m.id for m in mails))  # no longer found by its words
     for mail in mails:
         mail.verdict = summarize_verdict(mail.verdict)
         mail.subject = mask_national_ids(mail.subject)

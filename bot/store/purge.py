@@ -8,7 +8,8 @@ history with every personal detail taken out — and loses everything that says 
 
 - tickets: `fields` cleared (names, e-mail, organisation, org. number, title, dates);
 - mails: `sender`, `subject`, `message_id` and `error` cleared, `verdict` cut to codes
-  and counts; `source_key` (so a mail is never filed twice), `sha256`, `received_at` kept;
+  and counts, their words deleted from the full-text search (`mail_texts`); `source_key`
+  (so a mail is never filed twice), `sha256`, `received_at` kept;
 - outbox: `raw` (the reply's bytes), `recipient` and `last_error` cleared; the bot's own
   Message-ID, action, status and dates kept;
 - ticket_events: every `detail` value that is not an id or a code removed (the removed
@@ -39,6 +40,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from bot.cases import TicketStatus
+from bot.store import search
 from bot.store.models import (
     Mail,
     OutboxMessage,
@@ -244,7 +246,8 @@ def purge(
         for digest in existing:
             store.raw_mail.path_for(digest).unlink(missing_ok=True)
         if due:
-            vacuum(store, ("tickets", "mails", "outbox", "ticket_events"))
+            search.compact(store.engine)
+            vacuum(store, ("tickets", "mails", "mail_texts", "outbox", "ticket_events"))
     return PurgeReport(
         tickets=tuple(due),
         mails=len(mails),
@@ -279,6 +282,7 @@ def _redact(
     replies: Sequence[OutboxMessage],
     older_than: timedelta,
 ) -> None:
+    search.forget(session, (m.id for m in mails))
     for mail in mails:
         mail.sender = None
         mail.subject = ""

@@ -29,7 +29,9 @@ from bot.loop_guard import SPOOFED_OWN_ADDRESS, spoofed_own_address
 from bot.requirements import Requirement
 from bot.store.models import Mail, OutboxMessage, OutboxStatus, Ticket, TicketEvent, utc_now
 from bot.store.rawmail import RawMailStore
+from bot.store.search import index_mail, search_document
 from bot.verdict import Category, ReplyAction, Verdict
+from parsers.attachments import AttachmentText
 from parsers.message import ParsedMail, canonical_address
 
 log = logging.getLogger(__name__)
@@ -145,9 +147,12 @@ class Store:
         requirements: tuple[Requirement, ...],
         build_reply: ReplyBuilder,
         may_reply: bool = True,
+        attachment_texts: Sequence[AttachmentText] = (),
     ) -> FiledMail:
         """File one mail (see the module's docstring).
 
+        `attachment_texts` are what triage read of its attachments (IDs masked): with the
+        mail's subject, sender and text they are its words for search (`bot.store.search`).
         `may_reply` False (mail from before the reply cut-off, a backlog) files it unanswered.
         A second delivery of a mail already filed (same Message-ID or bytes) joins the first
         one's ticket unanswered; a sender new to a case joins it without changing it.
@@ -221,6 +226,7 @@ class Store:
                 ticket.personal_data = True  # set apart, even when the sender is a stranger
             session.add(row)
             session.flush()
+            index_mail(session, row.id, ticket.id, search_document(mail, attachment_texts))
             _event(
                 session,
                 ticket,

@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, Select, case, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.cases import TicketStatus
+from bot.store import search
 from bot.store.models import (
     Correction,
     Mail,
@@ -28,6 +29,7 @@ from bot.store.models import (
     utc_now,
 )
 from bot.store.repository import Store
+from bot.store.search import matching_tickets
 from bot.verdict import Category
 
 _Query = TypeVar("_Query", bound="Select[*tuple[Any, ...]]")
@@ -129,7 +131,7 @@ def is_overdue(status: str, received_at: datetime | None, cutoff: datetime) -> b
     )
 
 
-def _filtered(query: _Query, wanted: QueueFilter, threshold: float) -> _Query:
+def _filtered(query: _Query, wanted: QueueFilter, threshold: float, dialect: str) -> _Query:
     if wanted.status == OPEN or wanted.overdue_before is not None:
         query = query.where(Ticket.status != TicketStatus.CLOSED.value)
     if wanted.status not in (OPEN, ALL):
@@ -148,22 +150,7 @@ def _filtered(query: _Query, wanted: QueueFilter, threshold: float) -> _Query:
         query = query.where(func.json_array_length(Ticket.missing) > 0)
     text = wanted.search.strip()[:200]
     if text:
-        mails = select(Mail.ticket_id).where(
-            or_(
-                Mail.sender.icontains(text, autoescape=True),
-                Mail.subject.icontains(text, autoescape=True),
-            )
-        )
-        conditions = [
-            Ticket.case_reference.icontains(text, autoescape=True),
-            Ticket.fields["organization_name"].as_string().icontains(text, autoescape=True),
-            Ticket.fields["organization_number"].as_string().icontains(text, autoescape=True),
-            Ticket.id.in_(mails),
-        ]
-        number = re.fullmatch(r"(?:MB-)?0*(\d{1,9})", text, re.IGNORECASE)
-        if number:
-            conditions.append(Ticket.id == int(number.group(1)))
-        query = query.where(or_(*conditions))
+        query = query.where(_search_condition(text, dialect))
     return query
 
 
@@ -183,6 +170,25 @@ def _ordering(sort: QueueSort) -> tuple[ColumnElement[Any], ...]:
     return column.asc(), Ticket.id.asc()
 
 
+def _search_condition(text: str, dialect: str) -> ColumnElement[bool]:
+    """The queue's search: the ticket number; the beginning of the case reference; and
+    every word in a mail's subject, sender, text or attachments (`bot.store.search`), which
+    is where the organisation's name and number were read from.
+
+    The organisation fields themselves are not searched: a prefix match inside the JSON
+    of every ticket cost 180 ms a query at 20,000 tickets on SQLite (`make bench`)."""
+    conditions: list[ColumnElement[bool]] = [
+        Ticket.case_reference.istartswith(text, autoescape=True)
+    ]
+    words = matching_tickets(text, dialect)
+    if words is not None:
+        conditions.append(Ticket.id.in_(words))
+    number = re.fullmatch(r"(?:MB-)?0*(\d{1,9})", text, re.IGNORECASE)
+    if number:
+        conditions.append(Ticket.id == int(number.group(1)))
+    return or_(*conditions)
+
+
 def queue(
     store: Store,
     wanted: QueueFilter,
@@ -193,14 +199,18 @@ def queue(
     sort: QueueSort = QueueSort(),
 ) -> QueuePage:
     """One page of tickets in `sort` order (newest change first), with counts per category."""
+    dialect = store.engine.dialect.name
     with store.session() as session:
+        if wanted.search.strip():
+            search.prepare(session, dialect)
         counted = _filtered(
             select(Ticket.category, func.count(Ticket.id)).group_by(Ticket.category),
             wanted,
             threshold,
+            dialect,
         )
         counts = {str(c): int(n) for c, n in session.execute(counted).all()}
-        query = _filtered(select(Ticket), wanted, threshold)
+        query = _filtered(select(Ticket), wanted, threshold, dialect)
         if wanted.category:
             query = query.where(Ticket.category == wanted.category)
         total = session.scalar(select(func.count()).select_from(query.subquery())) or 0

@@ -39,7 +39,7 @@ from bot.web.pages import (
     path_with_query,
     row_ids,
 )
-from bot.web.routes import admin, files, login, queue, replies, teamwork, tickets, tuning
+from bot.web.routes import admin, files, login, previews, queue, replies, teamwork, tickets, tuning
 from bot.web.security import SESSION_COOKIE, LoginFormTokens, add_security_headers
 
 log = logging.getLogger(__name__)
@@ -115,7 +115,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         names = sorted({str(e["loc"][-1]) for e in error.errors() if len(e.get("loc", ())) > 1})
         return error_page(request, 400, "invalid_request", fields=", ".join(names))
 
-    for part in (login, queue, tickets, replies, teamwork, files, admin, tuning):
+    for part in (login, queue, tickets, replies, teamwork, files, previews, admin, tuning):
         app.include_router(part.router)
     return app
 

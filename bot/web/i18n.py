@@ -297,7 +297,7 @@ LABELS: Final[dict[str, dict[str, str]]] = {
             "Alle automatiske svar venter her til en saksbehandler godkjenner dem."
         ),
         "review_mode_review_uncertain": (
-            "Svar som ber om manglende dokumenter, og svar på vurderinger med sikkerhet under"
+            "Svar som ber om manglende dokumenter, og svar på vurderinger med treffsikkerhet under"
             " {confidence}, venter her til en saksbehandler godkjenner dem."
         ),
         "review_empty": "Ingen svar venter på godkjenning.",
@@ -535,6 +535,36 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "detail_file": "Fil",
         "detail_mailbox_copies": "Kopier i postkassen",
         "detail_next_attempt_at": "Neste forsøk",
+        # --- attachment preview and full-text search (issue #12, parts 4 and 5)
+        "preview": "Forhåndsvis",
+        "preview_title": "Forhåndsvisning",
+        "preview_all_pages": "Vis alle sidene",
+        "preview_first_page": "Første side av {name}",
+        "preview_page_alt": "Side {page} av {total}",
+        "preview_pages": "{count} side(r)",
+        "preview_pages_shown": (
+            "Viser de første {shown} av {total} sidene; last ned filen for å se resten."
+        ),
+        "preview_not_for_personal_data": "Ingen forhåndsvisning: filen har fødselsnumre.",
+        "preview_personal_data": "Denne filen har fødselsnumre og forhåndsvises ikke for noen.",
+        "preview_gone": (
+            "Personopplysningene i denne e-posten er slettet; filen finnes ikke lenger."
+        ),
+        "preview_unsupported": (
+            "Filen kan ikke forhåndsvises: bare PDF og bilder (PNG, JPEG, GIF, TIFF, WebP) "
+            "kan vises. Last den ned for å åpne den."
+        ),
+        "preview_encrypted": "Filen kan ikke forhåndsvises: den er kryptert (passordbeskyttet).",
+        "preview_damaged": "Filen kan ikke forhåndsvises: den er skadet eller ufullstendig.",
+        "preview_too_large": "Filen kan ikke forhåndsvises: den er for stor.",
+        "preview_no_such_page": "Denne siden finnes ikke i forhåndsvisningen.",
+        "preview_timed_out": (
+            "Forhåndsvisningen tok for lang tid og ble stoppet. Prøv igjen, eller last ned filen."
+        ),
+        "preview_failed": "Forhåndsvisningen mislyktes. Prøv igjen, eller last ned filen.",
+        "search_hint_text": (
+            "Ord fra emne, tekst eller vedlegg, saksnummer, organisasjon eller avsender"
+        ),
     },
     "en": {
         "app_name": "mikrobot – casework",
@@ -1042,6 +1072,34 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "detail_file": "File",
         "detail_mailbox_copies": "Copies in the mailbox",
         "detail_next_attempt_at": "Next attempt",
+        # --- attachment preview and full-text search (issue #12, parts 4 and 5)
+        "preview": "Preview",
+        "preview_title": "Preview",
+        "preview_all_pages": "Show all pages",
+        "preview_first_page": "First page of {name}",
+        "preview_page_alt": "Page {page} of {total}",
+        "preview_pages": "{count} page(s)",
+        "preview_pages_shown": (
+            "Showing the first {shown} of {total} pages; download the file to see the rest."
+        ),
+        "preview_not_for_personal_data": "No preview: the file holds national ID numbers.",
+        "preview_personal_data": "This file holds national ID numbers and is previewed to nobody.",
+        "preview_gone": "The personal data of this mail were deleted; the file is gone.",
+        "preview_unsupported": (
+            "This file cannot be previewed: only PDF and images (PNG, JPEG, GIF, TIFF, "
+            "WebP) can. Download it to open it."
+        ),
+        "preview_encrypted": "This file cannot be previewed: it is encrypted (password-protected).",
+        "preview_damaged": "This file cannot be previewed: it is damaged or incomplete.",
+        "preview_too_large": "This file cannot be previewed: it is too large.",
+        "preview_no_such_page": "The preview has no such page.",
+        "preview_timed_out": (
+            "The preview took too long and was stopped. Try again, or download the file."
+        ),
+        "preview_failed": "The preview failed. Try again, or download the file.",
+        "search_hint_text": (
+            "Words from subject, text or attachments, case reference, organisation or sender"
+        ),
     },
     # Nynorsk: every key of bokmål's at the time it was added; a key added to bokmål
     # later shows bokmål's words until it is translated here (`FALLBACK`).

@@ -24,6 +24,7 @@ from urllib.parse import quote
 
 import nh3
 
+from parsers.attachments.preview import preview_format
 from parsers.mail import MailLimits, decode_text, parse_mail
 from parsers.message import ParsedMail, RawAttachment
 from parsers.national_id import mask_national_ids
@@ -47,6 +48,8 @@ class AttachmentView:
     kind: str
     size: int
     error: str | None
+    previewable: bool = False
+    """A PDF or an image by its bytes: the ticket page offers a preview (`bot.web.preview`)."""
 
 
 @dataclass(frozen=True)
@@ -137,6 +140,7 @@ def mail_view(raw: bytes, verdict: dict[str, Any], limits: MailLimits | None = N
                 error=mask_national_ids(str(judgement["error"]))
                 if same and judgement.get("error")
                 else None,
+                previewable=preview_format(attachment.payload) is not None,
             )
         )
     htmls = html_bodies(raw, limits)

@@ -14,6 +14,10 @@ costs well under a millisecond for a small file). The interface is one function,
 `extract_isolated(raw, limits)`; `read_attachment` picks it or the in-process path by
 `limits.isolate`. Each process that calls it gets its own pool (created on first use), so
 forked triage workers never share a parent's pipes.
+
+The same workers render attachment previews for the web pages
+(`render_preview_isolated`, `parsers/attachments/preview.py`): PDFium and Pillow decoding
+hostile files belong behind the same limits, never in the web process.
 """
 
 from __future__ import annotations
@@ -24,12 +28,23 @@ import os
 import resource
 import signal
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.context import ForkServerContext
 from multiprocessing.process import BaseProcess
+from typing import TypeVar
 
 from parsers.attachments import AttachmentText, ExtractionLimits, extract_attachment
 from parsers.attachments.dispatch import declared_format
+from parsers.attachments.preview import (
+    PreviewFailure,
+    PreviewImage,
+    PreviewLimits,
+    PreviewProblem,
+    PreviewResult,
+    render_preview,
+)
 from parsers.message import RawAttachment
 
 PRELOAD = (
@@ -39,32 +54,60 @@ PRELOAD = (
     "parsers.attachments.xlsx",
     "parsers.attachments.text",
     "parsers.attachments.ocr",
+    "parsers.attachments.preview",
 )
 """Imported once by the forkserver, so every worker starts with them loaded."""
 MAX_TASKS_PER_WORKER = 500
 """A worker is retired after this many attachments, so slow leaks in libraries stay bounded."""
 MAX_IDLE_WORKERS = 2
 _MB = 1 << 20
+_A = TypeVar("_A")
+_R = TypeVar("_R")
+
+
+def _extract(task: tuple[RawAttachment, ExtractionLimits]) -> tuple[AttachmentText, bool]:
+    """One attachment's text in the worker: (text, the worker is still healthy)."""
+    raw, limits = task
+    result = extract_attachment(raw.filename, raw.content_type, raw.payload, limits)
+    out_of_memory = bool(result.error and "MemoryError" in result.error)
+    if out_of_memory:
+        result = _failed(raw, limits, f"ran out of memory (over {limits.max_memory_mb} MB)")
+    return result, not out_of_memory
+
+
+def _preview(task: tuple[bytes, int, PreviewLimits]) -> tuple[PreviewResult, bool]:
+    """One page's PNG in the worker: (image or failure, the worker is still healthy)."""
+    payload, page, limits = task
+    result = render_preview(payload, page, limits)
+    healthy = not (isinstance(result, PreviewFailure) and result.detail == "out of memory")
+    return result, healthy
 
 
 def _serve(connection: Connection, max_memory_bytes: int) -> None:
-    """The worker's loop: receive (attachment, limits), send (text, still healthy)."""
+    """The worker's loop: receive (task function, its argument), send (result, still healthy).
+
+    The task functions are this module's `_extract` and `_preview`, pickled by name."""
     if max_memory_bytes > 0:
         resource.setrlimit(resource.RLIMIT_AS, (max_memory_bytes, max_memory_bytes))
     while True:
         try:
-            raw, limits = connection.recv()
+            function, argument = connection.recv()
         except (EOFError, OSError):  # the parent is gone
             return
-        result = extract_attachment(raw.filename, raw.content_type, raw.payload, limits)
-        out_of_memory = bool(result.error and "MemoryError" in result.error)
-        if out_of_memory:
-            result = _failed(raw, limits, f"ran out of memory (over {limits.max_memory_mb} MB)")
+        outcome = function(argument)
         try:
-            connection.send((result, not out_of_memory))
+            connection.send(outcome)
         except OSError:  # the parent died (or was killed) while we worked: nobody to tell
             return
-        del raw, result
+        del argument, outcome
+
+
+@dataclass(frozen=True)
+class WorkerFault:
+    """Why a task got no answer: the worker overran its time, or died."""
+
+    timed_out: bool
+    reason: str
 
 
 class _Worker:
@@ -111,20 +154,62 @@ class ExtractionPool:
 
     def extract(self, raw: RawAttachment, limits: ExtractionLimits) -> AttachmentText:
         """`extract_attachment` in a worker, killed after `limits.kill_after_seconds`."""
-        worker = self._checkout(limits.max_memory_mb)
+
+        def failed(fault: WorkerFault) -> AttachmentText:
+            reason = f"extraction {fault.reason}" if fault.timed_out else fault.reason
+            return _failed(raw, limits, reason)
+
+        result = self.run(
+            _extract,
+            (raw, limits),
+            seconds=limits.kill_after_seconds,
+            max_memory_mb=limits.max_memory_mb,
+            failed=failed,
+        )
+        assert isinstance(result, AttachmentText)
+        return result
+
+    def render_preview(self, payload: bytes, page: int, limits: PreviewLimits) -> PreviewResult:
+        """`render_preview` in a worker, killed after `limits.kill_after_seconds`."""
+
+        def failed(fault: WorkerFault) -> PreviewResult:
+            problem = PreviewProblem.TIMED_OUT if fault.timed_out else PreviewProblem.FAILED
+            return PreviewFailure(problem, fault.reason)
+
+        result = self.run(
+            _preview,
+            (payload, page, limits),
+            seconds=limits.kill_after_seconds,
+            max_memory_mb=limits.max_memory_mb,
+            failed=failed,
+        )
+        assert isinstance(result, PreviewImage | PreviewFailure)
+        return result
+
+    def run(
+        self,
+        function: Callable[[_A], tuple[_R, bool]],
+        argument: _A,
+        *,
+        seconds: float,
+        max_memory_mb: int,
+        failed: Callable[[WorkerFault], _R],
+    ) -> _R:
+        """`function(argument)` in a worker (a module-level function of this module), killed
+        after `seconds`; `failed` says what a timeout or a dead worker gives instead."""
+        worker = self._checkout(max_memory_mb)
         worker.tasks += 1
-        seconds = limits.kill_after_seconds
         try:
-            worker.connection.send((raw, limits))
+            worker.connection.send((function, argument))
             if not worker.connection.poll(seconds):
                 worker.stop()
-                return _failed(raw, limits, f"extraction timed out after {seconds:g} s")
+                return failed(WorkerFault(True, f"timed out after {seconds:g} s"))
             result, healthy = worker.connection.recv()
-        except (EOFError, OSError):  # the worker died mid-attachment
+        except (EOFError, OSError):  # the worker died mid-task
             worker.process.join(timeout=5)
-            reason = _death(worker.process.exitcode, limits.max_memory_mb)
+            reason = _death(worker.process.exitcode, max_memory_mb)
             worker.stop()
-            return _failed(raw, limits, reason)
+            return failed(WorkerFault(False, reason))
         except BaseException:  # interrupted while waiting: the worker's state is unknown
             worker.stop()
             raise
@@ -132,8 +217,7 @@ class ExtractionPool:
             self._checkin(worker)
         else:
             worker.stop()
-        assert isinstance(result, AttachmentText)
-        return result
+        return result  # type: ignore[no-any-return]
 
     def warm_up(self, max_memory_mb: int) -> None:
         """Start a worker now (the forkserver with its preloaded parsers, ~0.6 s), so the
@@ -211,6 +295,11 @@ def extract_isolated(raw: RawAttachment, limits: ExtractionLimits) -> Attachment
     return extraction_pool().extract(raw, limits)
 
 
+def render_preview_isolated(payload: bytes, page: int, limits: PreviewLimits) -> PreviewResult:
+    """One page of an attachment as PNG, rendered in a killable worker; never raises."""
+    return extraction_pool().render_preview(payload, page, limits)
+
+
 def read_attachment(raw: RawAttachment, limits: ExtractionLimits) -> AttachmentText:
     """In a worker when `limits.isolate` (the bot's default), in this process otherwise."""
     if limits.isolate:
@@ -218,4 +307,10 @@ def read_attachment(raw: RawAttachment, limits: ExtractionLimits) -> AttachmentT
     return extract_attachment(raw.filename, raw.content_type, raw.payload, limits)
 
 
-__all__ = ["ExtractionPool", "extract_isolated", "extraction_pool", "read_attachment"]
+__all__ = [
+    "ExtractionPool",
+    "extract_isolated",
+    "extraction_pool",
+    "read_attachment",
+    "render_preview_isolated",
+]

@@ -173,13 +173,3 @@ def test_the_bot_runs_with_the_active_version_when_its_folder_exists(
     assert running_model_dir(settings, store) == folder
     (folder / "meta.json").unlink()  # a folder removed by hand: the bot still starts
     assert running_model_dir(settings, store) == settings.model_dir
-
-
-def test_the_migrations_make_the_tables_the_models_describe(store: Store) -> None:
-    from alembic.autogenerate import compare_metadata
-    from alembic.migration import MigrationContext
-
-    from bot.store.models import Base
-
-    with store.engine.connect() as connection:
-        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []

@@ -37,6 +37,7 @@ from bot.store.models import Mail
 from bot.triage import TriageContext
 from bot.verdict import Verdict
 from bot.web import create_app
+from bot.web.security import LANGUAGE_COOKIE
 from fixtures.seed_maildir import seed
 from tests.conftest import REPO
 from tests.network import free_port
@@ -265,3 +266,38 @@ def log_in(page: Any, user: tuple[str, str]) -> None:
 database_url = store_fixtures.database_url
 postgres_admin = store_fixtures.postgres_admin
 store = store_fixtures.store
+
+
+def filed_site(
+    root: Path, mails: dict[str, bytes], context: TriageContext
+) -> tuple[Settings, Store, dict[str, Mail]]:
+    """A site under `root` whose inbox held `mails`, filed by the real service once, with
+    the caseworker and the admin; the filed mail rows by the names given."""
+    from parsers.mail import parse_mail
+
+    settings = site_settings(root)
+    inbox = mailbox.Maildir(root / "inbox", create=True)
+    for raw in mails.values():
+        inbox.add(mailbox.MaildirMessage(raw))
+    store = Store.open(settings.database, settings.raw_mail_dir)
+    service = Service(
+        settings, context, open_source(settings.source), store, FileSender(root / "outbox")
+    )
+    service.run(once=True)
+    service.source.close()
+    add_user(store, *CASEWORKER, "caseworker")
+    add_user(store, *ADMIN, "admin")
+    with store.session() as session:
+        filed = {
+            name: session.query(Mail).filter(Mail.message_id == parse_mail(raw).message_id).one()
+            for name, raw in mails.items()
+        }
+    return settings, store, filed
+
+
+@contextmanager
+def client_of(url: str, user: tuple[str, str], language: str = "nb") -> Iterator[httpx.Client]:
+    """An HTTP client on `url`, logged in as `user`, the pages in `language`."""
+    with httpx.Client(base_url=url, follow_redirects=False, timeout=30) as client:
+        client.cookies.set(LANGUAGE_COOKIE, language)
+        yield _log_in(client, user)

@@ -10,7 +10,6 @@ either of them can open — nor `/metrics` — shows a number unmasked. The brow
 
 from __future__ import annotations
 
-import mailbox
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,11 +24,7 @@ from playwright.sync_api import expect
 from prometheus_client import CollectorRegistry, generate_latest
 
 from bot.metrics import StoreCollector
-from bot.replies.senders import FileSender
-from bot.service import Service
-from bot.sources import open_source
 from bot.store import Store
-from bot.store.accounts import add_user
 from bot.store.models import Mail, TicketEvent
 from bot.triage import TriageContext
 from bot.web import create_app
@@ -41,7 +36,6 @@ from bot.web.personal_data import (
     protected_attachments,
 )
 from bot.web.security import LANGUAGE_COOKIE
-from parsers.mail import parse_mail
 from tests.conftest import make_mail
 from tests.network import free_port
 from tests.web.conftest import (
@@ -49,8 +43,8 @@ from tests.web.conftest import (
     CASEWORKER,
     LiveServer,
     csrf_token_in,
+    filed_site,
     log_in,
-    site_settings,
 )
 
 FNR = "01019010046"
@@ -136,30 +130,16 @@ class Site:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory, context: TriageContext) -> Iterator[Site]:
     root = tmp_path_factory.mktemp("personal-data-web")
-    settings = site_settings(root)
-    inbox = mailbox.Maildir(root / "inbox", create=True)
     mails = {"everywhere": EVERYWHERE, "in_a_file": IN_A_FILE, "to_delete": TO_DELETE}
     mails["clean"] = CLEAN
-    for raw in mails.values():
-        inbox.add(mailbox.MaildirMessage(raw))
-    store = Store.open(settings.database, settings.raw_mail_dir)
-    service = Service(
-        settings, context, open_source(settings.source), store, FileSender(root / "outbox")
-    )
-    service.run(once=True)
-    service.source.close()
-    add_user(store, *CASEWORKER, "caseworker")
-    add_user(store, *ADMIN, "admin")
-    filed: dict[str, Mail] = {}
+    settings, store, filed = filed_site(root, mails, context)
     with store.session() as session, session.begin():
-        for name, raw in mails.items():
-            message_id = parse_mail(raw).message_id
-            filed[name] = session.query(Mail).filter(Mail.message_id == message_id).one()
         # As the deletion ("Slett personopplysningene") leaves a mail: its bytes gone and
         # the time recorded. The deletion itself is another part's test.
-        gone = filed["to_delete"]
+        gone = session.get_one(Mail, filed["to_delete"].id)
         gone.personal_data_deleted_at = datetime(2025, 3, 6, 9, 0, tzinfo=UTC)
         store.raw_mail.path_for(gone.sha256).unlink()
+    filed["to_delete"] = gone
     server = LiveServer(create_app(settings, store), free_port())
     server.start()
     yield Site(
