@@ -482,21 +482,69 @@ def users() -> None:
 @click.argument("name")
 @click.option("--role", type=click.Choice(["caseworker", "admin"]), default="caseworker")
 def add_user_command(name: str, role: str) -> None:
-    """Add a user (or set a new password and role); the password is prompted for, or read
-    from MIKROBOT_USER_PASSWORD for scripts."""
-    import os
-
+    """Add a user (or give an existing one a new password and role, enabled, its sessions
+    ended); the password is prompted for, or read from MIKROBOT_USER_PASSWORD for scripts.
+    At least 12 characters and not easy to guess (`bot/passwords.py`), as in the web."""
     from bot.store.accounts import add_user
     from bot.store.errors import CaseworkError
 
-    password = os.environ.get(PASSWORD_ENV) or click.prompt(
-        "password", hide_input=True, confirmation_prompt=True
-    )
+    password = _new_password()
     try:
         user = add_user(_open_store(), name, password, role)
     except CaseworkError as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"{user.name} ({user.role}) saved", err=True)
+
+
+def _new_password() -> str:
+    import os
+
+    return os.environ.get(PASSWORD_ENV) or str(
+        click.prompt("password", hide_input=True, confirmation_prompt=True)
+    )
+
+
+@users.command("reset")
+@click.argument("name")
+def reset_user_command(name: str) -> None:
+    """Give a user a new password (prompted, or MIKROBOT_USER_PASSWORD); every session of
+    the user ends."""
+    from bot.store.accounts import reset_password
+    from bot.store.errors import CaseworkError
+
+    try:
+        ended = reset_password(_open_store(), name, _new_password())
+    except CaseworkError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"{name}: new password saved; {ended} sessions ended", err=True)
+
+
+@users.command("disable")
+@click.argument("name")
+def disable_user_command(name: str) -> None:
+    """Stop a user from logging in; every session of the user ends."""
+    from bot.store.accounts import set_active
+    from bot.store.errors import CaseworkError
+
+    try:
+        ended = set_active(_open_store(), name, False)
+    except CaseworkError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"{name} disabled; {ended} sessions ended", err=True)
+
+
+@users.command("enable")
+@click.argument("name")
+def enable_user_command(name: str) -> None:
+    """Let a disabled user log in again (with the password they had)."""
+    from bot.store.accounts import set_active
+    from bot.store.errors import CaseworkError
+
+    try:
+        set_active(_open_store(), name, True)
+    except CaseworkError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"{name} enabled", err=True)
 
 
 @users.command("list")

@@ -28,8 +28,9 @@ from bot.settings import Settings
 from bot.store import Store
 from bot.web.i18n import format_date, format_datetime
 from bot.web.pages import LoginRequiredError, Web, never_an_id, path_with_query
-from bot.web.routes import admin, files, login, queue, tickets
+from bot.web.routes import admin, files, login, queue, tickets, users
 from bot.web.security import LoginFormTokens, add_security_headers
+from bot.web.throttle import login_throttle
 
 log = logging.getLogger(__name__)
 HERE: Final = Path(__file__).parent
@@ -63,6 +64,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
 
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     app.state.web = site
+    app.state.login_throttle = login_throttle(settings.web.login)
     app.middleware("http")(add_security_headers)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
@@ -78,6 +80,6 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         key = {403: "forbidden", 404: "not_found"}.get(error.status_code, "bad_request")
         return site.render(request, "error.html", status=error.status_code, message_key=key)
 
-    for part in (login, queue, tickets, files, admin):
+    for part in (login, queue, tickets, files, admin, users):
         app.include_router(part.router)
     return app
