@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -448,6 +448,7 @@ def purge_command(dry_run: bool, older_than: int | None) -> None:
 # --- the caseworkers' web pages (issue #5) ---------------------------------------------
 
 PASSWORD_ENV = "MIKROBOT_USER_PASSWORD"
+T = TypeVar("T")
 
 
 @main.command()
@@ -486,13 +487,9 @@ def add_user_command(name: str, role: str) -> None:
     ended); the password is prompted for, or read from MIKROBOT_USER_PASSWORD for scripts.
     At least 12 characters and not easy to guess (`bot/passwords.py`), as in the web."""
     from bot.store.accounts import add_user
-    from bot.store.errors import CaseworkError
 
     password = _new_password()
-    try:
-        user = add_user(_open_store(), name, password, role)
-    except CaseworkError as error:
-        raise click.ClickException(str(error)) from error
+    user = _account_change(lambda store: add_user(store, name, password, role))
     click.echo(f"{user.name} ({user.role}) saved", err=True)
 
 
@@ -504,18 +501,25 @@ def _new_password() -> str:
     )
 
 
+def _account_change(change: Callable[[Any], T]) -> T:
+    """`change(store)`, with a refusal (a weak password, the last admin …) as a CLI error."""
+    from bot.store.errors import CaseworkError
+
+    try:
+        return change(_open_store())
+    except CaseworkError as error:
+        raise click.ClickException(str(error)) from error
+
+
 @users.command("reset")
 @click.argument("name")
 def reset_user_command(name: str) -> None:
     """Give a user a new password (prompted, or MIKROBOT_USER_PASSWORD); every session of
     the user ends."""
     from bot.store.accounts import reset_password
-    from bot.store.errors import CaseworkError
 
-    try:
-        ended = reset_password(_open_store(), name, _new_password())
-    except CaseworkError as error:
-        raise click.ClickException(str(error)) from error
+    password = _new_password()
+    ended = _account_change(lambda store: reset_password(store, name, password))
     click.echo(f"{name}: new password saved; {ended} sessions ended", err=True)
 
 
@@ -524,12 +528,8 @@ def reset_user_command(name: str) -> None:
 def disable_user_command(name: str) -> None:
     """Stop a user from logging in; every session of the user ends."""
     from bot.store.accounts import set_active
-    from bot.store.errors import CaseworkError
 
-    try:
-        ended = set_active(_open_store(), name, False)
-    except CaseworkError as error:
-        raise click.ClickException(str(error)) from error
+    ended = _account_change(lambda store: set_active(store, name, False))
     click.echo(f"{name} disabled; {ended} sessions ended", err=True)
 
 
@@ -538,12 +538,8 @@ def disable_user_command(name: str) -> None:
 def enable_user_command(name: str) -> None:
     """Let a disabled user log in again (with the password they had)."""
     from bot.store.accounts import set_active
-    from bot.store.errors import CaseworkError
 
-    try:
-        set_active(_open_store(), name, True)
-    except CaseworkError as error:
-        raise click.ClickException(str(error)) from error
+    _account_change(lambda store: set_active(store, name, True))
     click.echo(f"{name} enabled", err=True)
 
 

@@ -10,6 +10,7 @@ again with the error in the reader's language and what was typed (never a passwo
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Annotated, Final
 from urllib.parse import urlencode
 
@@ -142,9 +143,26 @@ def show_users(
     return users_page(site, request, done=done or None, done_name=name[:120])
 
 
-def _back(done: str, name: str) -> Response:
+def act(
+    site: Web, request: Request, done: str, name: str, action: Callable[[], object]
+) -> Response:
+    """Run one admin action on the user `name`: back to the page (303) with `done`, or the
+    page with the error (400)."""
+    try:
+        action()
+    except AccountError as error:
+        return users_page(site, request, error=f"account_{error.key}", status=400)
+    return done_page(done, name)
+
+
+def done_page(done: str, name: str) -> Response:
     query = urlencode({"done": done, "name": name})
     return RedirectResponse(f"/admin/users?{query}", status_code=303)
+
+
+def same_twice(password: str, again: str) -> None:
+    if password != again:
+        raise AccountError("mismatch", "the two passwords differ")
 
 
 @router.post("/admin/users")
@@ -160,8 +178,7 @@ def add_user_in_web(
 ) -> Response:
     name = name.strip()
     try:
-        if password != password_again:
-            raise AccountError("mismatch", "the two passwords differ")
+        same_twice(password, password_again)
         user = add_user(site.store, name, password, role, replace=False)
     except AccountError as error:
         return users_page(
@@ -169,33 +186,33 @@ def add_user_in_web(
             typed_role=role, status=400,
         )  # fmt: skip
     log.info("%s added the user %s (%s)", info.user.name, user.name, user.role)
-    return _back("user_added", user.name)
+    return done_page("user_added", user.name)
 
 
 @router.post("/admin/users/{name}/disable")
 def disable_user(
     request: Request, name: str, site: Site, info: Acting, _admin: AdminOnly
 ) -> Response:
-    if name == info.user.name:
-        return users_page(site, request, error="account_own_account", status=400)
-    try:
+    """No more logins for `name`, and every session of theirs ends (not one's own)."""
+
+    def disable() -> None:
+        if name == info.user.name:
+            raise AccountError("own_account", "an admin cannot disable themselves")
         ended = set_active(site.store, name, False)
-    except AccountError as error:
-        return users_page(site, request, error=f"account_{error.key}", status=400)
-    log.info("%s disabled the user %s; %d sessions ended", info.user.name, name, ended)
-    return _back("user_disabled", name)
+        log.info("%s disabled the user %s; %d sessions ended", info.user.name, name, ended)
+
+    return act(site, request, "user_disabled", name, disable)
 
 
 @router.post("/admin/users/{name}/enable")
 def enable_user(
     request: Request, name: str, site: Site, info: Acting, _admin: AdminOnly
 ) -> Response:
-    try:
+    def enable() -> None:
         set_active(site.store, name, True)
-    except AccountError as error:
-        return users_page(site, request, error=f"account_{error.key}", status=400)
-    log.info("%s enabled the user %s", info.user.name, name)
-    return _back("user_enabled", name)
+        log.info("%s enabled the user %s", info.user.name, name)
+
+    return act(site, request, "user_enabled", name, enable)
 
 
 @router.post("/admin/users/{name}/password")
@@ -211,13 +228,12 @@ def reset_user_password(
     """An admin's new password for someone who forgot theirs; all their sessions end.
     Their own password an admin changes on their account page, which asks for the
     current one and keeps their session."""
-    if name == info.user.name:
-        return users_page(site, request, error="account_own_password", status=400)
-    try:
-        if password != password_again:
-            raise AccountError("mismatch", "the two passwords differ")
+
+    def reset() -> None:
+        if name == info.user.name:
+            raise AccountError("own_password", "an admin changes their own on /account")
+        same_twice(password, password_again)
         ended = reset_password(site.store, name, password)
-    except AccountError as error:
-        return users_page(site, request, error=f"account_{error.key}", status=400)
-    log.info("%s set a new password for %s; %d sessions ended", info.user.name, name, ended)
-    return _back("user_reset", name)
+        log.info("%s set a new password for %s; %d sessions ended", info.user.name, name, ended)
+
+    return act(site, request, "user_reset", name, reset)
