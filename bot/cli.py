@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -463,6 +463,7 @@ def purge_command(dry_run: bool, older_than: int | None) -> None:
 # --- the caseworkers' web pages (issue #5) ---------------------------------------------
 
 PASSWORD_ENV = "MIKROBOT_USER_PASSWORD"
+T = TypeVar("T")
 
 
 @main.command()
@@ -498,23 +499,66 @@ def users() -> None:
 @click.option("--role", type=click.Choice(["caseworker", "admin"]), default="caseworker")
 @click.option("--email", default=None, help="Where assignment notices go (optional).")
 def add_user_command(name: str, role: str, email: str | None) -> None:
-    """Add a user (or set a new password and role); the password is prompted for, or read
-    from MIKROBOT_USER_PASSWORD for scripts."""
+    """Add a user (or give an existing one a new password and role, enabled, its sessions
+    ended); the password is prompted for, or read from MIKROBOT_USER_PASSWORD for scripts.
+    At least 12 characters and not easy to guess (`bot/passwords.py`), as in the web."""
+    from bot.store.accounts import add_user, checked_email
+
+    if email is not None:
+        _account_change(lambda _store: checked_email(email))  # before the password prompt
+    password = _new_password()
+    user = _account_change(lambda store: add_user(store, name, password, role, email=email))
+    click.echo(f"{user.name} ({user.role}) saved", err=True)
+
+
+def _new_password() -> str:
     import os
 
-    from bot.store.accounts import add_user, checked_email
+    return os.environ.get(PASSWORD_ENV) or str(
+        click.prompt("password", hide_input=True, confirmation_prompt=True)
+    )
+
+
+def _account_change(change: Callable[[Any], T]) -> T:
+    """`change(store)`, with a refusal (a weak password, the last admin …) as a CLI error."""
     from bot.store.errors import CaseworkError
 
     try:
-        if email is not None:
-            checked_email(email)  # before the password prompt, not after it
-        password = os.environ.get(PASSWORD_ENV) or click.prompt(
-            "password", hide_input=True, confirmation_prompt=True
-        )
-        user = add_user(_open_store(), name, password, role, email=email)
+        return change(_open_store())
     except CaseworkError as error:
         raise click.ClickException(str(error)) from error
-    click.echo(f"{user.name} ({user.role}) saved", err=True)
+
+
+@users.command("reset")
+@click.argument("name")
+def reset_user_command(name: str) -> None:
+    """Give a user a new password (prompted, or MIKROBOT_USER_PASSWORD); every session of
+    the user ends."""
+    from bot.store.accounts import reset_password
+
+    password = _new_password()
+    ended = _account_change(lambda store: reset_password(store, name, password))
+    click.echo(f"{name}: new password saved; {ended} sessions ended", err=True)
+
+
+@users.command("disable")
+@click.argument("name")
+def disable_user_command(name: str) -> None:
+    """Stop a user from logging in; every session of the user ends."""
+    from bot.store.accounts import set_active
+
+    ended = _account_change(lambda store: set_active(store, name, False))
+    click.echo(f"{name} disabled; {ended} sessions ended", err=True)
+
+
+@users.command("enable")
+@click.argument("name")
+def enable_user_command(name: str) -> None:
+    """Let a disabled user log in again (with the password they had)."""
+    from bot.store.accounts import set_active
+
+    _account_change(lambda store: set_active(store, name, True))
+    click.echo(f"{name} enabled", err=True)
 
 
 @users.command("email")

@@ -76,6 +76,26 @@ class Limits(BaseModel):
         )
 
 
+class LoginSettings(BaseModel):
+    """Failed logins (`MIKROBOT_WEB__LOGIN__<NAME>`): counted per account and per client
+    address in the server's memory; after the free ones each attempt waits twice as long
+    as the one before (1 s, 2 s, 4 s …, at most a minute), then the account or address is
+    locked (`bot/web/throttle.py`)."""
+
+    free_failures: int = Field(default=5, ge=0)
+    """Failed logins an account may have before the waiting starts."""
+    lock_after: int = Field(default=10, ge=1)
+    """Failed logins that lock an account."""
+    address_free_failures: int = Field(default=20, ge=0)
+    """Failed logins from one client address (any accounts) before the waiting starts: an
+    office behind one address shares it."""
+    address_lock_after: int = Field(default=50, ge=1)
+    """Failed logins that lock a client address."""
+    lock_minutes: float = Field(default=15.0, gt=0)
+    """How long the first lock lasts; each later lock of the same account or address lasts
+    twice as long, up to a day."""
+
+
 class WebSettings(BaseModel):
     """`mikrobot serve`: the caseworkers' web pages (`MIKROBOT_WEB__<NAME>`)."""
 
@@ -109,6 +129,8 @@ class WebSettings(BaseModel):
     """Rendered preview pages; None: `previews/` beside `raw_mail_dir`."""
     preview_cache_hours: float = Field(default=24.0, ge=0)
     """How long a rendered page is kept for the next look (0: no cache)."""
+    login: LoginSettings = LoginSettings()
+    """How failed logins are slowed down and locked."""
     public_url: str | None = None
     """The pages' address as caseworkers reach them (`https://mikrobot.ssb.no`): an
     assignment notice links to the ticket there. Unset: the notice names the ticket only."""

@@ -1,7 +1,8 @@
 """Who may use the caseworkers' pages: users, their passwords and their login sessions.
 
-Passwords are Argon2 hashes; a session is a random token of which only a SHA-256 digest
-is stored, so a copy of the database logs nobody in.
+Passwords are Argon2 hashes, checked outside any transaction; a session is a random token
+of which only a SHA-256 digest is stored, so a copy of the database logs nobody in. A new
+password (own or reset) and disabling a user end the user's other sessions.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session, selectinload
 
+from bot.passwords import PROBLEM_TEXT, PasswordProblem, password_problem
 from bot.replies.headers import plain_address
 from bot.store.errors import CaseworkError
 from bot.store.models import (
@@ -72,26 +74,65 @@ def checked_email(email: str) -> str:
     return address
 
 
+class AccountError(CaseworkError):
+    """An account change refused, with the key of its words in the pages (`account_<key>`)."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+class WeakPasswordError(AccountError):
+    """A password the rule of `bot.passwords` refuses."""
+
+    def __init__(self, problem: PasswordProblem) -> None:
+        super().__init__(f"password_{problem.value}", PROBLEM_TEXT[problem])
+        self.problem = problem
+
+
+def check_new_password(name: str, password: str) -> None:
+    """WeakPasswordError when `password` may not be `name`'s password (`bot.passwords`)."""
+    problem = password_problem(password, name)
+    if problem is not None:
+        raise WeakPasswordError(problem)
+
+
 def add_user(
-    store: Store, name: str, password: str, role: str, *, email: str | None = None
+    store: Store,
+    name: str,
+    password: str,
+    role: str,
+    *,
+    replace: bool = True,
+    email: str | None = None,
 ) -> UserInfo:
-    """A new account (or a new password and role for an existing one): argon2id hash only.
-    `email` (checked, `checked_email`) replaces the user's notice address when given."""
+    """A new account, argon2id hash only. With `replace` (the CLI's `users add`), an existing
+    account instead gets the new password and role, is enabled, and its sessions end;
+    without it (the admin page), an existing name is refused. `email` (checked,
+    `checked_email`) replaces the user's notice address when given."""
     address = checked_email(email) if email is not None else None
     if not _USER_NAME.fullmatch(name):
-        raise CaseworkError("a user name is 1–120 letters, digits, '.', '_', '@' or '-'")
+        raise AccountError("bad_name", "a user name is 1–120 letters, digits, '.', '_', '@' or '-'")
     if role not in {r.value for r in UserRole}:
-        raise CaseworkError(f"role must be one of {', '.join(r.value for r in UserRole)}")
-    if len(password) < 10:
-        raise CaseworkError("a password has at least 10 characters")
+        raise AccountError(
+            "bad_role", f"role must be one of {', '.join(r.value for r in UserRole)}"
+        )
+    check_new_password(name, password)
+    password_hash = _hasher.hash(password)  # outside the transaction: argon2 takes a while
     with store.session() as session, session.begin():
         user = session.scalar(select(WebUser).where(WebUser.name == name))
         if user is None:
-            user = WebUser(name=name, password_hash="", role=role, active=True)
+            user = WebUser(name=name, password_hash=password_hash, role=role, active=True)
             session.add(user)
-        user.password_hash = _hasher.hash(password)
-        user.role = role
-        user.active = True
+        elif not replace:
+            raise AccountError("exists", f"there is already a user {name!r}")
+        else:
+            if user.role == UserRole.ADMIN.value and role != user.role:
+                _refuse_losing_the_last_admin(session, user)
+            user.password_hash = password_hash
+            user.role = role
+            user.active = True
+            _end_sessions(session, user.id)
         if address is not None:
             user.email = address
         session.flush()
@@ -124,19 +165,125 @@ def assignable_users(store: Store) -> list[str]:
 
 def authenticate(store: Store, name: str, password: str) -> UserInfo | None:
     """The user if the password is right; the same argon2 work when the name is unknown,
-    so the response time does not tell which names exist."""
+    so the response time does not tell which names exist.
+
+    The check runs outside any transaction (argon2 takes tens of milliseconds, by design):
+    the account is read, the password checked, and only a right password leads to a
+    short write (the time of the login, and a new hash when argon2's parameters changed).
+    A wrong password writes nothing, so a flood of them cannot hold the database.
+    """
+    stored = _stored_password(store, name=name)
+    if not _password_matches(stored.password_hash if stored else _DUMMY_HASH, password):
+        return None
+    if stored is None or not stored.active:
+        return None
+    rehashed = _hasher.hash(password) if _hasher.check_needs_rehash(stored.password_hash) else None
     with store.session() as session, session.begin():
-        user = session.scalar(select(WebUser).where(WebUser.name == name))
-        try:
-            _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
-        except (VerificationError, InvalidHashError):
-            return None
-        if user is None or not user.active:
-            return None
-        if _hasher.check_needs_rehash(user.password_hash):
-            user.password_hash = _hasher.hash(password)
+        user = session.get(WebUser, stored.id)
+        if user is None or not user.active or user.password_hash != stored.password_hash:
+            return None  # disabled or given a new password while the old one was checked
+        if rehashed is not None:
+            user.password_hash = rehashed
         user.last_login_at = utc_now()
         return _user_info(user)
+
+
+def change_password(
+    store: Store, user_id: int, current: str, new: str, *, keep_token: str | None
+) -> int:
+    """A user's own new password, given the current one; ends the user's other sessions
+    (every one but `keep_token`'s) and returns how many ended."""
+    stored = _stored_password(store, user_id=user_id)
+    if stored is None or not _password_matches(stored.password_hash, current):
+        raise AccountError("wrong_password", "the current password is wrong")
+    if new == current:
+        raise AccountError("same_password", "the new password is the current one")
+    check_new_password(stored.name, new)
+    password_hash = _hasher.hash(new)
+    with store.session() as session, session.begin():
+        user = session.get(WebUser, user_id)
+        if user is None or user.password_hash != stored.password_hash:
+            raise AccountError("wrong_password", "the password was changed meanwhile")
+        user.password_hash = password_hash
+        keep = _token_digest(keep_token) if keep_token else None
+        return _end_sessions(session, user.id, keep=keep)
+
+
+def reset_password(store: Store, name: str, password: str) -> int:
+    """An admin's new password for `name`: every session of the user ends (returns how many)."""
+    check_new_password(name, password)
+    password_hash = _hasher.hash(password)
+    with store.session() as session, session.begin():
+        user = _user_named(session, name)
+        user.password_hash = password_hash
+        return _end_sessions(session, user.id)
+
+
+def set_active(store: Store, name: str, active: bool) -> int:
+    """Enable or disable `name`; disabling ends every session of the user (returns how many).
+    The last active admin cannot be disabled, so the admin pages always have someone."""
+    with store.session() as session, session.begin():
+        user = _user_named(session, name)
+        if active:
+            user.active = True
+            return 0
+        if user.role == UserRole.ADMIN.value and user.active:
+            _refuse_losing_the_last_admin(session, user)
+        user.active = False
+        return _end_sessions(session, user.id)
+
+
+@dataclass(frozen=True)
+class _StoredPassword:
+    id: int
+    name: str
+    password_hash: str
+    active: bool
+
+
+def _stored_password(
+    store: Store, *, name: str | None = None, user_id: int | None = None
+) -> _StoredPassword | None:
+    """The account's hash, read without a write lock (nothing is held while argon2 runs)."""
+    query = select(WebUser.id, WebUser.name, WebUser.password_hash, WebUser.active)
+    query = query.where(WebUser.name == name) if name is not None else query
+    query = query.where(WebUser.id == user_id) if user_id is not None else query
+    with store.session() as session:
+        row = session.execute(query).first()
+    return _StoredPassword(row.id, row.name, row.password_hash, row.active) if row else None
+
+
+def _password_matches(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _user_named(session: Session, name: str) -> WebUser:
+    user = session.scalar(select(WebUser).where(WebUser.name == name))
+    if user is None:
+        raise AccountError("unknown", f"there is no user {name!r}")
+    return user
+
+
+def _refuse_losing_the_last_admin(session: Session, admin: WebUser) -> None:
+    others = session.scalar(
+        select(func.count(WebUser.id)).where(
+            WebUser.role == UserRole.ADMIN.value, WebUser.active, WebUser.id != admin.id
+        )
+    )
+    if not others:
+        raise AccountError("last_admin", f"{admin.name} is the last active admin")
+
+
+def _end_sessions(session: Session, user_id: int, keep: str | None = None) -> int:
+    """Delete the user's sessions (but the one whose token digest is `keep`)."""
+    query = delete(WebSession).where(WebSession.user_id == user_id)
+    if keep is not None:
+        query = query.where(WebSession.token_sha256 != keep)
+    result = session.execute(query)
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def _token_digest(token: str) -> str:

@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, and_, create_engine, event, func, or_, select, text
-from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, selectinload, sessionmaker
 
 from bot.cases import CaseFacts, CaseState, TicketStatus, next_case_state
 from bot.loop_guard import SPOOFED_OWN_ADDRESS, spoofed_own_address
@@ -56,6 +56,8 @@ ReplyBuilder = Callable[[Verdict, ParsedMail, CaseFacts], EmailMessage | HeldRep
 for approval), or why there is none. The worker passes `bot.reply_policy.plan` composed by
 `bot.replies.render.compose` (`bot.replying.Answerer`)."""
 _TICKET_REFERENCE = re.compile(r"MB-(\d{6,9})")
+READ_ONLY: Final = "mikrobot_read_only"
+"""The execution option that marks a connection as only reading (`create_store_engine`)."""
 
 
 @dataclass(frozen=True)
@@ -86,11 +88,17 @@ def create_store_engine(url: str) -> Engine:
     first migration left tables without `alembic_version` and could never start again.
     SQLAlchemy's recipe for pysqlite makes every transaction, DDL included, explicit.
 
-    Every transaction takes the write lock when it begins (`BEGIN IMMEDIATE`). A deferred
-    transaction that read first and wrote second met another process's pending write lock
-    with an immediate "database is locked" — SQLite skips the busy wait there, since waiting
-    could deadlock — so a caseworker's tool holding the database for a moment crashed the
-    bot. Taking the lock up front turns that into an ordinary wait of up to `timeout`.
+    Every write transaction takes the write lock when it begins (`BEGIN IMMEDIATE`). A
+    deferred transaction that read first and wrote second met another process's pending
+    write lock with an immediate "database is locked" — SQLite skips the busy wait there,
+    since waiting could deadlock — so a caseworker's tool holding the database for a moment
+    crashed the bot. Taking the lock up front turns that into an ordinary wait of up to
+    `timeout`.
+
+    A connection marked `READ_ONLY` (the sessions of `Store.session()` until they call
+    `begin()`) begins with a plain `BEGIN` and takes only a shared lock: a page that only
+    reads never queues behind, or holds up, the bot's filing (issue #12: a flood of login
+    attempts, each holding the write lock, stopped the caseworkers' pages and the bot).
     """
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True)
@@ -102,16 +110,37 @@ def create_store_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
+
+
+class StoreSession(Session):
+    """A session that reads without SQLite's write lock and writes with it.
+
+    Until `begin()` its connection is marked `READ_ONLY` (a shared lock on SQLite);
+    `with store.session() as session, session.begin():` is a write transaction and takes
+    the write lock as it begins. Every write in the store is written that way: a session
+    that never calls `begin()` is for reading.
+    """
+
+    def begin(self, nested: bool = False) -> SessionTransaction:
+        transaction = super().begin(nested)
+        if not nested:
+            self.connection(execution_options={READ_ONLY: False})
+        return transaction
 
 
 class Store:
     def __init__(self, engine: Engine, raw_mail: RawMailStore) -> None:
         self.engine = engine
         self.raw_mail = raw_mail
-        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._sessions = sessionmaker(
+            engine.execution_options(**{READ_ONLY: True}),
+            class_=StoreSession,
+            expire_on_commit=False,
+        )
 
     @classmethod
     def open(cls, url: str, raw_dir: Path) -> Store:
@@ -127,7 +156,8 @@ class Store:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
 
-    def session(self) -> Session:
+    def session(self) -> StoreSession:
+        """A session for reading; `session.begin()` makes it a write transaction."""
         return self._sessions()
 
     def has_mail(self, source_key: str) -> bool:

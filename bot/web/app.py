@@ -39,8 +39,20 @@ from bot.web.pages import (
     path_with_query,
     row_ids,
 )
-from bot.web.routes import admin, files, login, previews, queue, replies, teamwork, tickets, tuning
+from bot.web.routes import (
+    admin,
+    files,
+    login,
+    previews,
+    queue,
+    replies,
+    teamwork,
+    tickets,
+    tuning,
+    users,
+)
 from bot.web.security import SESSION_COOKIE, LoginFormTokens, add_security_headers
+from bot.web.throttle import login_throttle
 
 log = logging.getLogger(__name__)
 HERE: Final = Path(__file__).parent
@@ -76,6 +88,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
 
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None, dependencies=[Depends(row_ids)])
     app.state.web = site
+    app.state.login_throttle = login_throttle(settings.web.login)
     app.middleware("http")(add_security_headers)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
@@ -115,7 +128,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         names = sorted({str(e["loc"][-1]) for e in error.errors() if len(e.get("loc", ())) > 1})
         return error_page(request, 400, "invalid_request", fields=", ".join(names))
 
-    for part in (login, queue, tickets, replies, teamwork, files, previews, admin, tuning):
+    for part in (login, queue, tickets, replies, teamwork, files, previews, admin, tuning, users):
         app.include_router(part.router)
     return app
 

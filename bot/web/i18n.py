@@ -565,6 +565,75 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "search_hint_text": (
             "Ord fra emne, tekst eller vedlegg, saksnummer, organisasjon eller avsender"
         ),
+        # --- login and accounts (issue #12, part 7)
+        "login_wait": "For mange mislykkede innlogginger. Vent {wait} før du prøver igjen.",
+        "login_locked": (
+            "For mange mislykkede innlogginger: innloggingen er sperret i {wait}. Prøv igjen"
+            " senere, eller be en administrator om et nytt passord."
+        ),
+        "account": "Min konto",
+        "change_password": "Bytt passord",
+        "current_password": "Nåværende passord",
+        "new_password": "Nytt passord",
+        "new_password_again": "Gjenta det nye passordet",
+        "password_again": "Gjenta passordet",
+        "password_rule": (
+            "Minst {min} tegn, og ikke lett å gjette. Tre eller fire ord som ikke hører sammen,"
+            " er både sterkt og lett å huske."
+        ),
+        "password_change_ends_sessions": (
+            "Når du bytter passord, blir du logget ut alle andre steder du er innlogget."
+        ),
+        "done_password_changed": "Passordet er byttet. Du er logget ut alle andre steder.",
+        "manage_users": "Legg til, deaktiver og gi nytt passord til brukere",
+        "add_user": "Legg til bruker",
+        "add_user_help": (
+            "Gi passordet til den nye brukeren på en trygg måte (ikke i e-post), og be dem bytte"
+            " det under «Min konto»."
+        ),
+        "disable": "Deaktiver",
+        "enable": "Aktiver",
+        "disable_user": "Deaktiver {name}",
+        "enable_user": "Aktiver {name}",
+        "confirm_disable": "Deaktivere {name}? Brukeren blir logget ut overalt.",
+        "user_disabled": "Deaktivert",
+        "reset_password": "Gi nytt passord",
+        "new_password_for": "Nytt passord for {name}",
+        "you": "(deg)",
+        "never": "aldri",
+        "done_user_added": "Brukeren {name} er lagt til.",
+        "done_user_disabled": "{name} er deaktivert og logget ut overalt.",
+        "done_user_enabled": "{name} er aktivert igjen.",
+        "done_user_reset": (
+            "{name} har fått nytt passord og er logget ut overalt. Gi passordet videre på en"
+            " trygg måte, og be om at det byttes."
+        ),
+        "account_bad_name": (
+            "Et brukernavn har 1–120 tegn: bokstavene a–z, sifre, punktum, «_», «@» eller «-»."
+        ),
+        "account_bad_role": "Ukjent rolle.",
+        "account_exists": "Det finnes allerede en bruker med det navnet.",
+        "account_unknown": "Brukeren finnes ikke.",
+        "account_last_admin": (
+            "Dette er den siste aktive administratoren. Legg til eller aktiver en annen"
+            " administrator først."
+        ),
+        "account_own_account": "Du kan ikke deaktivere din egen bruker.",
+        "account_own_password": "Ditt eget passord bytter du under «Min konto».",
+        "account_wrong_password": "Det nåværende passordet er feil.",
+        "account_same_password": "Det nye passordet er det samme som det gamle.",
+        "account_mismatch": "De to passordene er ikke like.",
+        "account_password_too_short": "Passordet må ha minst {min} tegn.",
+        "account_password_too_long": "Passordet kan ha høyst {max} tegn.",
+        "account_password_only_digits": "Et passord med bare sifre er gjettet på et øyeblikk.",
+        "account_password_sequence": (
+            "En rekke (abcd…, 1234…) eller et mønster som gjentas, er gjettet på et øyeblikk."
+        ),
+        "account_password_name": "Passordet kan ikke være brukernavnet.",
+        "account_password_guessable": (
+            "Passordet er for lett å gjette (et vanlig passord, ord eller mønster). Bruk tre"
+            " eller fire ord som ikke hører sammen."
+        ),
     },
     "en": {
         "app_name": "mikrobot – casework",
@@ -1099,6 +1168,74 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "preview_failed": "The preview failed. Try again, or download the file.",
         "search_hint_text": (
             "Words from subject, text or attachments, case reference, organisation or sender"
+        ),
+        # --- login and accounts (issue #12, part 7)
+        "login_wait": "Too many failed logins. Wait {wait} before you try again.",
+        "login_locked": (
+            "Too many failed logins: logging in is locked for {wait}. Try again later, or ask"
+            " an administrator for a new password."
+        ),
+        "account": "My account",
+        "change_password": "Change password",
+        "current_password": "Current password",
+        "new_password": "New password",
+        "new_password_again": "Repeat the new password",
+        "password_again": "Repeat the password",
+        "password_rule": (
+            "At least {min} characters, and not easy to guess. Three or four words that do not"
+            " belong together are both strong and easy to remember."
+        ),
+        "password_change_ends_sessions": (
+            "When you change your password, you are logged out everywhere else."
+        ),
+        "done_password_changed": "Your password is changed. You are logged out everywhere else.",
+        "manage_users": "Add, disable and reset users",
+        "add_user": "Add a user",
+        "add_user_help": (
+            "Give the new user the password in a safe way (not by e-mail), and ask them to"
+            " change it under “My account”."
+        ),
+        "disable": "Disable",
+        "enable": "Enable",
+        "disable_user": "Disable {name}",
+        "enable_user": "Enable {name}",
+        "confirm_disable": "Disable {name}? The user is logged out everywhere.",
+        "user_disabled": "Disabled",
+        "reset_password": "Set a new password",
+        "new_password_for": "New password for {name}",
+        "you": "(you)",
+        "never": "never",
+        "done_user_added": "The user {name} is added.",
+        "done_user_disabled": "{name} is disabled and logged out everywhere.",
+        "done_user_enabled": "{name} is enabled again.",
+        "done_user_reset": (
+            "{name} has a new password and is logged out everywhere. Pass the password on in a"
+            " safe way, and ask them to change it."
+        ),
+        "account_bad_name": (
+            "A user name has 1–120 characters: the letters a–z, digits, '.', '_', '@' or '-'."
+        ),
+        "account_bad_role": "Unknown role.",
+        "account_exists": "There is already a user with that name.",
+        "account_unknown": "There is no such user.",
+        "account_last_admin": (
+            "This is the last active administrator. Add or enable another administrator first."
+        ),
+        "account_own_account": "You cannot disable your own user.",
+        "account_own_password": "You change your own password under “My account”.",
+        "account_wrong_password": "The current password is wrong.",
+        "account_same_password": "The new password is the same as the old one.",
+        "account_mismatch": "The two passwords are not the same.",
+        "account_password_too_short": "The password must have at least {min} characters.",
+        "account_password_too_long": "The password can have at most {max} characters.",
+        "account_password_only_digits": "A password of digits only is guessed in no time.",
+        "account_password_sequence": (
+            "A sequence (abcd…, 1234…) or a repeated pattern is guessed in no time."
+        ),
+        "account_password_name": "The password must not be the user name.",
+        "account_password_guessable": (
+            "The password is too easy to guess (a common password, word or pattern). Use three"
+            " or four words that do not belong together."
         ),
     },
     # Nynorsk: every key of bokmål's at the time it was added; a key added to bokmål

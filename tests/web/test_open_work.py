@@ -297,7 +297,7 @@ def test_unknown_pages_and_impossible_ids_get_our_own_404_page(
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("text/html")
     assert 'data-testid="error-message">Fant ikke siden.' in response.text
-    assert f'data-testid="user-name">{CASEWORKER[0]}<' in response.text, "still logged in"
+    assert f"<strong>{CASEWORKER[0]}</strong>" in response.text, "still logged in"
 
 
 def test_invalid_parameters_and_methods_get_our_own_error_page(queue_site: QueueSite) -> None:

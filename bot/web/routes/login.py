@@ -20,13 +20,19 @@ from bot.web.security import (
     same_origin,
     secure_cookies,
 )
+from bot.web.throttle import Refusal, Throttle, client_address
 
 log = logging.getLogger(__name__)
 router = APIRouter()
 
 
 def login_page(
-    site: Web, request: Request, next_path: str, error: str | None, status: int
+    site: Web,
+    request: Request,
+    next_path: str,
+    error: str | None,
+    status: int,
+    **error_values: object,
 ) -> Response:
     nonce = LoginFormTokens.new_nonce()
     response = site.render(
@@ -36,6 +42,7 @@ def login_page(
         login_token=site.login_tokens.token_for(nonce),
         next_path=safe_next(next_path),
         error=error,
+        error_values=error_values,
     )
     response.set_cookie(
         LOGIN_COOKIE,
@@ -57,19 +64,31 @@ def login_form(request: Request, site: Site, next: str = "/") -> Response:
 def login(
     request: Request,
     site: Site,
+    throttle: Throttle,
     name: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
     csrf_token: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/",
 ) -> Response:
+    """Throttled before anything is checked (`bot.web.throttle`); the password is checked
+    outside any transaction, and only a right one writes (`accounts.authenticate`)."""
     if not same_origin(request) or not site.login_tokens.valid(
         csrf_token, request.cookies.get(LOGIN_COOKIE)
     ):
         return login_page(site, request, next, "login_expired", 403)
-    user = authenticate(site.store, name.strip(), password)
+    account, address = name.strip(), client_address(request)
+    refused = throttle.admit(account, address)
+    if refused is not None:
+        log.debug(
+            "login refused for %.0f s: %r from %s", refused.retry_after, account[:120], address
+        )
+        return throttled_page(site, request, next, refused)
+    user = authenticate(site.store, account, password)
     if user is None:
-        log.info("failed login for %r", name[:120])
+        log.info("failed login for %r from %s", account[:120], address)
         return login_page(site, request, next, "login_failed", 401)
+    throttle.succeeded(account, address)
+    log.info("login: %s from %s", user.name, address)
     token = open_session(site.store, user.id, site.settings.web.session_hours)
     response = RedirectResponse(safe_next(next), status_code=303)
     response.set_cookie(
@@ -81,6 +100,14 @@ def login(
         secure=secure_cookies(request, site.settings.web.secure_cookies),
     )
     response.delete_cookie(LOGIN_COOKIE)
+    return response
+
+
+def throttled_page(site: Web, request: Request, next_path: str, refused: Refusal) -> Response:
+    """429 with `Retry-After`, and the login form saying how long to wait."""
+    key, values = refused.words
+    response = login_page(site, request, next_path, key, 429, **values)
+    response.headers["Retry-After"] = str(refused.seconds)
     return response
 
 
