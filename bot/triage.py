@@ -510,8 +510,10 @@ def _only_brings_items(
 ) -> str | None:
     """A mail on a case the bot or SSB already has that only brings what the case lacked
     (a DPIA, a list, the case number) is no new request: the contract's `new_application`
-    is a *first* application, and a change request or a returned offer is the request or
-    the offer itself. Such a mail is `other` and joins its case, which keeps its category.
+    is a *first* application, and a change request, a deletion confirmation or a returned
+    offer is the request, the confirmation or the offer itself: an answer in the bot's
+    thread that only gives the case number confirms nothing of its own. Such a mail is
+    `other` and joins its case, which keeps its category.
     Returns the evidence (`follow_up:<reference>`), or None when the category stands."""
     reference = next(iter(ticket_references), None)
     if reference is None and (answered := answers_the_bot(read.mail)) is not None:
@@ -528,19 +530,22 @@ def _only_brings_items(
         return f"follow_up:{reference}" if reference and not has_form else None
     if reference is None:
         return None
-    if category is Category.CHANGE_REQUEST:
+    if category in (Category.CHANGE_REQUEST, Category.DELETION_CONFIRMATION):
         # The sender's own words: the new text, and a subject of its own (not "SV: …",
         # which repeats the thread's first request); not a sentence that denies a change
-        # ("Vi søker ikke om nye variabler") nor one that tells what the attachment holds
-        # ("attached is the list with the new years ticked": the item the case lacked).
+        # ("Vi søker ikke om nye variabler"), nor, on a change, one that tells what the
+        # attachment holds ("attached is the list with the new years ticked": the item the
+        # case lacked). An attached confirmation of deletion is the confirmation itself.
         subject = "" if REPLY_PREFIX.match(read.mail.subject) else read.mail.subject
         said = _without_negated_sentences(read.mail.text.new, rules.signals.negations)
-        own = (s for s in _SENTENCE.split(said) if not rules.offer_mail.attached.search(s))
+        own = (
+            s
+            for s in _SENTENCE.split(said)
+            if category is not Category.CHANGE_REQUEST or not rules.offer_mail.attached.search(s)
+        )
         text = "\n".join((subject, *own))
-        states = any(
-            k.category is Category.CHANGE_REQUEST and k.phrases.any(text) for k in rules.keywords
-        ) or any(
-            i.category is Category.CHANGE_REQUEST
+        states = any(k.category is category and k.phrases.any(text) for k in rules.keywords) or any(
+            i.category is category
             and any(i.said_in(s) for s in sentences(text, rules.polite_requests))
             for i in rules.intents
         )

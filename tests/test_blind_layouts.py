@@ -294,6 +294,43 @@ def test_a_reply_on_a_change_that_denies_a_new_change_and_brings_the_list_is_oth
         assert "follow_up:MB-000042" in verdict.evidence.rules
 
 
+def test_an_answer_in_the_bots_thread_that_only_gives_the_case_number_confirms_nothing(
+    context: TriageContext,
+) -> None:
+    """The deletion was confirmed in the first mail; "Saksnummeret er 21/4471" under the
+    bot's MB- reference only completes it (threads3 t10, t11)."""
+    raw = make_mail(
+        "Hei,\n\nSaksnummeret er 21/4471.\n\nMvh Ola\n\n"
+        "> Vi har mottatt bekreftelsen på sletting. Oppgi referansen MB-000042.",
+        subject="SV: Bekreftelse på sletting av mikrodata",
+    )
+    verdict = triage(raw, "test.eml", context)
+    assert verdict.category is Category.OTHER
+    assert "follow_up:MB-000042" in verdict.evidence.rules
+
+
+def test_a_formal_deletion_confirmation_sent_in_the_bots_thread_is_the_confirmation(
+    context: TriageContext,
+) -> None:
+    raw = make_mail(
+        "Hei,\n\nVedlagt følger formell bekreftelse på sletting, signert.\n\nPer Arne\n\n"
+        "> Oppgi saksnummer MB-000042 hvis du skriver til oss om denne saken.",
+        subject="SV: Re: Sletting",
+    )
+    assert triage(raw, "test.eml", context).category is Category.DELETION_CONFIRMATION
+
+
+def test_a_list_sent_again_asks_for_no_new_variables(context: TriageContext) -> None:
+    raw = make_mail(
+        "Hei,\n\nVariablene er de samme som i vedtaket, men her er listen på nytt.\n\nSunniva",
+        subject="SV: Endringer i prosjekt 23/2984 MB-000042",
+        attachments=[SCRIPT],
+    )
+    verdict = triage(raw, "test.eml", context)
+    assert "intent:text:change_request" not in verdict.evidence.rules
+    assert verdict.category is Category.OTHER
+
+
 def test_a_reply_that_asks_for_a_further_change_stays_a_change_request(
     context: TriageContext,
 ) -> None:

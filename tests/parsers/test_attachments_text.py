@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import codecs
-import time
 
 from parsers.attachments import ExtractionLimits, extract_attachment
 
@@ -65,9 +64,9 @@ def test_csv_sent_as_octet_stream_is_sniffed_as_text() -> None:
 
 def test_zero_time_limit_stops_html_conversion_at_once() -> None:
     html = "<html><body>" + "<p>Søknad om <b>mikrodata</b></p>" * 50_000 + "</body></html>"
-    started = time.perf_counter()
     result = extract_attachment(
         "stor.html", "text/html", html.encode(), ExtractionLimits(max_seconds=0.0)
     )
-    assert time.perf_counter() - started < 0.5
+    # Stopped before converting anything (no wall-clock bound: CI machines are loaded).
     assert result.truncated
+    assert result.text == ""
