@@ -168,6 +168,21 @@ def test_ticked_boxes_for_identifying_variables_are_a_request(context: TriageCon
     )
 
 
+def test_a_ticked_grunnkrins_in_nynorsk_is_a_request(context: TriageContext) -> None:
+    """SSB's nynorsk word for grunnkrets is "grunnkrins" (threads3 t03)."""
+    form_text = (
+        "Søknadsskjema – tilgang til mikrodata\n"
+        "Prosjekttittel: Busetjing i Sunnfjord\n"
+        "Kva variablar ønskjer de?\n"
+        "☒ Kjønn\n☒ Grunnkrins (bustad)\n☐ Fødedato\n"
+    ).encode()
+    verdict = verdict_for(
+        context, None, ("soknadsskjema.txt", "text/plain", form_text), SCRIPT, DPIA_DOC
+    )
+    assert "identifying_variables_requested" in verdict.conditions
+    assert "identifying_variables_justification" in verdict.missing
+
+
 def test_unticked_boxes_and_a_ticked_nei_ask_for_nothing(context: TriageContext) -> None:
     form_text = (
         "Søknadsskjema – tilgang til mikrodata\n"
