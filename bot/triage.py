@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
 
 from bot.attachment_kinds import KindJudgement, judge_attachment
@@ -532,17 +532,17 @@ def _only_brings_items(
         return None
     if category in (Category.CHANGE_REQUEST, Category.DELETION_CONFIRMATION):
         # The sender's own words: the new text, and a subject of its own (not "SV: …",
-        # which repeats the thread's first request); not a sentence that denies a change
-        # ("Vi søker ikke om nye variabler"), nor, on a change, one that tells what the
+        # which repeats the thread's first request). On a change, not a sentence that
+        # denies one ("Vi søker ikke om nye variabler") nor one that tells what the
         # attachment holds ("attached is the list with the new years ticked": the item the
-        # case lacked). An attached confirmation of deletion is the confirmation itself.
+        # case lacked). A deletion is often told with a negation ("finnes ikke lenger"),
+        # and an attached confirmation of deletion is the confirmation itself.
         subject = "" if REPLY_PREFIX.match(read.mail.subject) else read.mail.subject
-        said = _without_negated_sentences(read.mail.text.new, rules.signals.negations)
-        own = (
-            s
-            for s in _SENTENCE.split(said)
-            if category is not Category.CHANGE_REQUEST or not rules.offer_mail.attached.search(s)
-        )
+        said = read.mail.text.new
+        own: Iterable[str] = _SENTENCE.split(said)
+        if category is Category.CHANGE_REQUEST:
+            said = _without_negated_sentences(said, rules.signals.negations)
+            own = (s for s in _SENTENCE.split(said) if not rules.offer_mail.attached.search(s))
         text = "\n".join((subject, *own))
         states = any(k.category is category and k.phrases.any(text) for k in rules.keywords) or any(
             i.category is category

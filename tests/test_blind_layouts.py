@@ -320,6 +320,17 @@ def test_a_formal_deletion_confirmation_sent_in_the_bots_thread_is_the_confirmat
     assert triage(raw, "test.eml", context).category is Category.DELETION_CONFIRMATION
 
 
+def test_a_deletion_told_with_a_negation_in_the_bots_thread_is_the_confirmation(
+    context: TriageContext,
+) -> None:
+    raw = make_mail(
+        "Hei,\n\nVi har slettet mikrodataene, og de finnes ikke lenger hos oss.\n\nOla\n\n"
+        "> Oppgi saksnummer MB-000042 hvis du skriver til oss om denne saken.",
+        subject="SV: Re: Søknad om tilgang til mikrodata",
+    )
+    assert triage(raw, "test.eml", context).category is Category.DELETION_CONFIRMATION
+
+
 def test_a_list_sent_again_asks_for_no_new_variables(context: TriageContext) -> None:
     raw = make_mail(
         "Hei,\n\nVariablene er de samme som i vedtaket, men her er listen på nytt.\n\nSunniva",
