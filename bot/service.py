@@ -30,6 +30,7 @@ from bot.logs import configure_logging
 from bot.replies.senders import Sender
 from bot.settings import Settings
 from bot.sources import MailSource
+from bot.sources.stopping import SLICE_SECONDS, StopFlag
 from bot.store import Store, queue
 from bot.triage import TriageContext
 from bot.verdict import Verdict
@@ -171,6 +172,7 @@ class WorkerPool:
 
     def __post_init__(self) -> None:
         self.fetcher = Fetcher(self.settings, self.source, self.store)
+        self._stopping = StopFlag()
         self._processes: list[multiprocessing.process.BaseProcess] = []
 
     @property
@@ -184,7 +186,10 @@ class WorkerPool:
         )
 
     def stop(self) -> None:
-        self._stop.set()
+        """Stop fetching and tell the workers (safe from a signal handler: it only sets a
+        plain flag; the workers' shared event is set by `run`, never here, since setting it
+        takes a lock the interrupted main thread may be holding)."""
+        self._stopping.set()
         self.source.stop()
 
     def run(self, *, once: bool = False) -> RunStats:
@@ -211,12 +216,12 @@ class WorkerPool:
 
     def _fetch_until_stopped(self, once: bool) -> None:
         standing_by = False
-        while not self._stop.is_set():
+        while not self._stopping.is_set():
             if not self.fetcher.try_start():
                 if not standing_by:
                     log.info("another process fetches %s: standing by", self.fetcher.mailbox)
                     standing_by = True
-                self._stop.wait(STANDBY_RETRY)
+                self._stopping.sleep(STANDBY_RETRY)
                 continue
             standing_by = False
             taken = self.fetcher.fetch_waiting()
@@ -239,12 +244,16 @@ def run_worker_process(
     from bot.replies.senders import sender_from_url
     from bot.store import RawMailStore, create_store_engine
 
+    # SIGTERM reaches a worker too when systemd stops the whole unit. Its handler sets a
+    # plain flag only: setting the shared event takes a lock this very thread may hold.
+    terminated = StopFlag()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: terminated.set())
     configure_logging(logging.INFO, f"%(asctime)s worker-{index} %(message)s")
 
     def stopping() -> bool:
-        return stop.is_set() or os.getppid() != parent  # an orphan stops after its mail
+        # An orphan stops after its mail.
+        return terminated.is_set() or stop.is_set() or os.getppid() != parent
 
     store = Store(create_store_engine(settings.database), RawMailStore(settings.raw_mail_dir))
     copy_to = settings.from_address if settings.delivery_copy else None
@@ -263,10 +272,21 @@ def run_worker_process(
             filed = worker.work_waiting()
             worker.deliver_replies()
             if not filed:
-                stop.wait(settings.worker_poll_interval)
+                _wait_for_stop(stop, terminated, settings.worker_poll_interval)
     finally:
         sender.close()
         store.engine.dispose()
+
+
+def _wait_for_stop(
+    stop: multiprocessing.synchronize.Event, terminated: StopFlag, seconds: float
+) -> None:
+    """Wait up to `seconds` for the parent's stop, in slices that also notice a SIGTERM."""
+    deadline = time.monotonic() + seconds
+    while not terminated.is_set():
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or stop.wait(min(SLICE_SECONDS, remaining)):
+            return
 
 
 class StopOnSignals:

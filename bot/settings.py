@@ -37,6 +37,8 @@ class Limits(BaseModel):
     max_chars: int = 200_000
     max_cells: int = 200_000
     max_seconds_per_attachment: float = 10.0
+    """CPU seconds (not wall-clock) the extractors spend on one attachment before they stop
+    with what they have read: a loaded server gives the same verdict as a quiet one."""
     layout_pages: int = 2
     max_mime_depth: int = 12
     max_mime_parts: int = 1_000

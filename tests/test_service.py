@@ -5,13 +5,17 @@ from __future__ import annotations
 import email
 import email.policy
 import mailbox
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from bot.service import Service
+from bot.service import Service, WorkerPool
+from bot.settings import Settings
+from bot.sources import open_source
+from bot.store import Store
 from bot.store.models import OutboxMessage, utc_now
 from bot.triage import TriageContext
 from fixtures.seed_maildir import seed
@@ -168,3 +172,26 @@ def test_one_run_sends_every_queued_reply_not_just_the_first_page(service: Servi
     stats = service.run(once=True)
     assert stats.filed == count
     assert stats.replies_sent == len(outbox(service)) == count
+
+
+def test_a_stop_signal_never_waits_on_the_lock_of_the_workers_shared_event(
+    tmp_path: Path,
+) -> None:
+    """`WorkerPool.stop()` runs in a signal handler, which interrupts the main thread
+    wherever it is, also inside the shared event's lock (`is_set`, `wait`). Setting the
+    event there would wait on that lock forever: `stop()` must only set plain flags."""
+    settings = Settings(
+        source=str(tmp_path / "inbox"),
+        smtp=str(tmp_path / "outbox"),
+        database=f"sqlite:///{tmp_path / 'mikrobot.db'}",
+        raw_mail_dir=tmp_path / "mail",
+    )
+    mailbox.Maildir(settings.source, create=True)
+    store = Store.open(settings.database, settings.raw_mail_dir)
+    pool = WorkerPool(settings, open_source(settings.source), store, workers=1)
+    stopper = threading.Thread(target=pool.stop, daemon=True)
+    with pool._stop._cond:  # type: ignore[attr-defined]  # the main thread, mid `is_set()`
+        stopper.start()
+        stopper.join(timeout=5)
+        assert not stopper.is_alive(), "stop() waited on the event's lock"
+    store.engine.dispose()

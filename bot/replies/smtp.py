@@ -26,12 +26,13 @@ from tenacity import (
     retry_if_exception_type,
     stop_after_attempt,
     stop_after_delay,
-    stop_when_event_set,
     wait_exponential,
     wait_random,
 )
+from tenacity.stop import stop_base
 
 from bot.replies.delivery import DeliveryError, PermanentDeliveryError, TemporaryDeliveryError
+from bot.sources.stopping import StopFlag
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +96,16 @@ def without_password(url: str) -> str:
     return re.sub(r"(//[^:/@]*:)[^@/]*@", r"\1***@", url)
 
 
+class _StopWhenFlagSet(stop_base):
+    """Stop retrying once `SmtpSender.stop()` has set its flag."""
+
+    def __init__(self, flag: StopFlag) -> None:
+        self.flag = flag
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        return self.flag.is_set()
+
+
 class SmtpSender:
     """Submits messages over one persistent SMTP connection, retrying what is transient.
 
@@ -138,7 +149,7 @@ class SmtpSender:
         self._last_used = 0.0
         self._sent: OrderedDict[str, None] = OrderedDict()
         self._lock = threading.Lock()
-        self._stopping = threading.Event()
+        self._stopping = StopFlag()  # set from a signal handler: a plain flag, no lock
 
     def __repr__(self) -> str:
         return f"SmtpSender({self.target.display()!r})"
@@ -159,7 +170,7 @@ class SmtpSender:
                 retry=retry_if_exception_type(TemporaryDeliveryError),
                 stop=stop_after_attempt(self._attempts)
                 | stop_after_delay(self._deadline)
-                | stop_when_event_set(self._stopping),
+                | _StopWhenFlagSet(self._stopping),
                 sleep=self._wait_between_tries,
                 wait=wait_exponential(multiplier=self._wait_initial, max=self._wait_max)
                 + wait_random(0, self._wait_initial),
@@ -178,7 +189,7 @@ class SmtpSender:
         self._stopping.set()
 
     def _wait_between_tries(self, seconds: float) -> None:
-        self._stopping.wait(seconds)  # returns at once when `stop()` is called
+        self._stopping.sleep(seconds)  # returns within a slice when `stop()` is called
 
     def close(self) -> None:
         """Say QUIT and drop the connection; the next `send` opens a new one."""

@@ -22,6 +22,7 @@ class ExtractionLimits:
     max_chars: int = 200_000
     max_cells: int = 200_000
     max_seconds: float = 10.0
+    """CPU seconds one attachment may cost (`common.Deadline`): the same on a loaded server."""
     layout_pages: int = 2
     """PDF pages (from the start) that also go through pdfplumber for tables/form layout."""
     ocr_pages: int = 3

@@ -1,7 +1,7 @@
 """Small pieces every extractor shares: a character budget, a deadline and error wording.
 
 This module's single job is to make "bounded and never raises" cheap to get right in each
-extractor: `TextBudget` collects lines until `max_chars`, `Deadline` answers "is time up?",
+extractor: `TextBudget` collects lines until `max_chars`, `Deadline` answers "is the budget spent?",
 `clean_text` strips control characters the libraries leave behind, and `describe_error`
 turns a library exception into one short line for `AttachmentText.error`. For the Office
 packages, `safe_xml` parses a part with no DTD, no entity expansion and no network, and
@@ -10,6 +10,7 @@ packages, `safe_xml` parses a part with no DTD, no entity expansion and no netwo
 
 from __future__ import annotations
 
+import os
 import posixpath
 import re
 import time
@@ -51,17 +52,47 @@ class TextBudget:
         return "\n".join(self._parts)
 
 
-class Deadline:
-    """Wall-clock limit for one attachment, checked between pages, rows or blocks."""
+_LOAD_SLACK = 4.0
+"""How much longer than its CPU budget a child process (Tesseract) may take in wall-clock
+time: the share of a core it gets on a loaded two-core server."""
 
-    def __init__(self, seconds: float) -> None:
-        self._end = time.monotonic() + max(0.0, seconds)
+
+def _cpu_seconds() -> float:
+    """CPU time of this thread plus the child processes it has waited for (Tesseract)."""
+    times = os.times()
+    return time.thread_time() + times.children_user + times.children_system
+
+
+class Deadline:
+    """The work one attachment may cost, checked between pages, rows or blocks.
+
+    Counted in CPU seconds, not wall-clock seconds: on a loaded server the same attachment
+    still gets the same text, so a verdict never depends on what else the machine was doing
+    (a CI run once lost an OCR'd offer to a wall-clock limit). Wall-clock time is bounded
+    as well, at `wall_seconds`, for waits that burn no CPU; an isolated worker's hard kill
+    (`ExtractionLimits.kill_after_seconds`) stays the last word.
+    """
+
+    def __init__(self, seconds: float, wall_seconds: float | None = None) -> None:
+        seconds = max(0.0, seconds)
+        wall = _LOAD_SLACK * seconds if wall_seconds is None else max(0.0, wall_seconds)
+        self._cpu_end = _cpu_seconds() + seconds
+        self._wall_end = time.monotonic() + wall
 
     def expired(self) -> bool:
-        return time.monotonic() >= self._end
+        return _cpu_seconds() >= self._cpu_end or time.monotonic() >= self._wall_end
 
     def remaining(self) -> float:
-        return max(0.0, self._end - time.monotonic())
+        """CPU seconds left (0 once the wall-clock bound has passed)."""
+        if time.monotonic() >= self._wall_end:
+            return 0.0
+        return max(0.0, self._cpu_end - _cpu_seconds())
+
+    def child_timeout(self) -> float:
+        """Wall-clock seconds a child process may run: the CPU left, stretched for a loaded
+        machine, within the wall-clock bound."""
+        wall_left = self._wall_end - time.monotonic()
+        return max(0.0, min(wall_left, _LOAD_SLACK * self.remaining()))
 
 
 def join_cells(cells: list[str]) -> str:

@@ -116,7 +116,9 @@ def _ole2_error(payload: bytes) -> str:
 def _run(
     fmt: Format, filename: str, content_type: str, payload: bytes, limits: ExtractionLimits
 ) -> AttachmentText:
-    deadline = Deadline(limits.max_seconds)
+    # The polite wall-clock bound ends before the isolated worker's hard kill, so an
+    # overrun still returns the text read so far.
+    deadline = Deadline(limits.max_seconds, wall_seconds=0.8 * limits.kill_after_seconds)
     if fmt == "pdf":
         from parsers.attachments.pdf import extract_pdf
 

@@ -71,7 +71,7 @@ def _read_image(
             image,
             extensions=["txt", "tsv"],
             lang=_languages(limits.ocr_languages),
-            timeout=remaining,
+            timeout=deadline.child_timeout(),
         )
     except RuntimeError:  # pytesseract's timeout
         return None

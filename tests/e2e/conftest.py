@@ -191,7 +191,8 @@ class Bot:
     """`mikrobot run` as a child process; each start appends its stderr to one log file."""
 
     def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.env = env
+        # A stop that hangs dumps every thread's stack into the log (`terminate`).
+        self.env = {**env, "PYTHONFAULTHANDLER": "1"}
         self.log = log
         self.process: subprocess.Popen[bytes] | None = None
         self.starts = 0
@@ -244,10 +245,19 @@ class Bot:
         return self.process is not None and self.process.poll() is None
 
     def terminate(self, timeout: float = 10.0) -> int:
-        """SIGTERM, then wait at most `timeout` seconds for the exit code."""
+        """SIGTERM, then wait at most `timeout` seconds for the exit code. A process that
+        does not stop in time gets SIGABRT, so the log says where each thread hung."""
         assert self.process is not None
         self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=timeout)
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.send_signal(signal.SIGABRT)  # faulthandler: every thread's stack
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=10)
+            raise AssertionError(
+                f"no exit {timeout:.0f} s after SIGTERM; where it hung:\n{self.log_tail(120)}"
+            ) from None
 
     def kill(self) -> None:
         """SIGKILL: no handler runs, no transaction is finished, nothing is closed."""
