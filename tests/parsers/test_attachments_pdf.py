@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -47,10 +46,9 @@ def test_zero_time_limit_truncates_pdf_at_once_instead_of_hanging(
     make_text_pdf: Callable[..., bytes],
 ) -> None:
     payload = make_text_pdf(pages=15)
-    started = time.perf_counter()
     result = pdf(payload, ExtractionLimits(max_seconds=0.0))
-    assert time.perf_counter() - started < 0.5
     assert result.truncated
+    assert result.text == "", "a page was read after the budget was spent"
     assert result.pages == 15
     assert result.error is None
     assert not result.scanned  # nothing was read, so nothing is known about a text layer

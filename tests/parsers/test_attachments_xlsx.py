@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-import time
+import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 
@@ -119,10 +119,9 @@ def test_hundred_thousand_rows_with_default_limits_stay_bounded(
 
 
 def test_zero_time_limit_truncates_xlsx_instead_of_hanging(hundred_thousand_rows: bytes) -> None:
-    started = time.perf_counter()
     result = read(hundred_thousand_rows, ExtractionLimits(max_seconds=0.0))
-    assert time.perf_counter() - started < 1.0
     assert result.truncated
+    assert result.text.count("\n") < 1_000, "the spent budget did not stop the rows"
 
 
 def test_zip_bomb_xlsx_is_refused_without_inflating_it(
@@ -135,9 +134,11 @@ def test_zip_bomb_xlsx_is_refused_without_inflating_it(
             "xl/worksheets/sheet1.xml": 64 << 20,
         }
     )
-    started = time.perf_counter()
+    tracemalloc.start()
     result = read(bomb)
-    assert time.perf_counter() - started < 0.5
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 16 << 20, f"{peak >> 20} MB allocated: the bomb was inflated"
     assert result.format == "xlsx"
     assert result.error is not None and "zip bomb" in result.error
 

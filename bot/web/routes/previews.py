@@ -19,7 +19,7 @@ from bot.web.mailview import attachments_of
 from bot.web.pages import SignedIn, Site, Web, web
 from bot.web.personal_data import holds_personal_data, protected_attachments
 from bot.web.preview import Previewer
-from parsers.attachments.preview import PreviewFailure, PreviewProblem
+from parsers.attachments.preview import PreviewFailure, PreviewImage, PreviewProblem
 from parsers.national_id import mask_national_ids
 
 router = APIRouter()
@@ -131,6 +131,23 @@ def _failure_view(
     return preview_view(site, request, where, status=status, message_key=key, source=source)
 
 
+def _draw(
+    site: Web, request: Request, previews: Previewer, where: Attachment, page: int
+) -> Response | tuple[PreviewSource, PreviewImage]:
+    """The attachment and its page drawn; or the page that says why not (refused, or the
+    worker could not draw it)."""
+    try:
+        source = preview_source(site, where)
+    except PreviewRefusedError as refused:
+        return preview_view(
+            site, request, where, status=refused.status, message_key=refused.message_key
+        )
+    drawn = previews.page(source.payload, page)
+    if isinstance(drawn, PreviewFailure):
+        return _failure_view(site, request, where, source, drawn)
+    return source, drawn
+
+
 @router.get("/tickets/{ticket_id}/mails/{mail_id}/attachments/{index}/preview")
 def preview_page(
     request: Request,
@@ -144,15 +161,10 @@ def preview_page(
     """The file's pages as images (the first is drawn now, to count them and to find out
     whether the file can be drawn at all); or why it cannot be previewed."""
     where = Attachment(ticket_id, mail_id, index)
-    try:
-        source = preview_source(site, where)
-    except PreviewRefusedError as refused:
-        return preview_view(
-            site, request, where, status=refused.status, message_key=refused.message_key
-        )
-    first = previews.page(source.payload, 1)
-    if isinstance(first, PreviewFailure):
-        return _failure_view(site, request, where, source, first)
+    drawn = _draw(site, request, previews, where, 1)
+    if isinstance(drawn, Response):
+        return drawn
+    source, first = drawn
     return preview_view(
         site, request, where, source=source, pages=first.pages, total_pages=first.total_pages
     )
@@ -170,14 +182,7 @@ def preview_image(
     _info: SignedIn,
 ) -> Response:
     """One page as PNG (`image/png`, nosniff, sandboxed); a page that says why otherwise."""
-    where = Attachment(ticket_id, mail_id, index)
-    try:
-        source = preview_source(site, where)
-    except PreviewRefusedError as refused:
-        return preview_view(
-            site, request, where, status=refused.status, message_key=refused.message_key
-        )
-    result = previews.page(source.payload, page)
-    if isinstance(result, PreviewFailure):
-        return _failure_view(site, request, where, source, result)
-    return Response(result.png, media_type="image/png", headers=PNG_HEADERS)
+    drawn = _draw(site, request, previews, Attachment(ticket_id, mail_id, index), page)
+    if isinstance(drawn, Response):
+        return drawn
+    return Response(drawn[1].png, media_type="image/png", headers=PNG_HEADERS)
