@@ -136,8 +136,11 @@ def _asks_identifying(
     value_names = signals.identifying_variables.any(field.value)
     if question is Question.IDENTIFYING:
         if answer is Answer.UNKNOWN:
-            # "Grunnkrets og postnummer" answers yes; "Se variabelliste" defers to the list.
-            return Answer.YES if value_names else Answer.UNKNOWN
+            # "Grunnkrets og postnummer" answers yes; "Se variabelliste" defers to the list;
+            # "Grunnkrets: Nei. Postnummer: Nei" names them only to say no to each.
+            if not value_names:
+                return Answer.UNKNOWN
+            return _answer_per_variable(field.value, signals, words)
         if (
             field.checked
             and answer is Answer.YES
@@ -159,6 +162,27 @@ def _asks_identifying(
     ):
         return Answer.YES  # "Variabler: kjønn, alder, postnummer"; a ticked "Grunnkrets"
     return Answer.UNKNOWN
+
+
+_ITEM_BREAK = re.compile(r"[.;,\n]+")
+_NAME_AND_ANSWER = re.compile(r"^(?P<name>[^:=–—(]*?)\s*[:=–—(]\s*(?P<answer>.*)$")
+
+
+def _answer_per_variable(value: str, signals: Signals, words: FormAnswerWords) -> Answer:
+    """An answer that goes through the variables one by one ("Grunnkrets: Nei. Postnummer:
+    Ja"): yes when one named variable is not answered no, no when every one is."""
+    for item in _ITEM_BREAK.split(value):
+        if not signals.identifying_variables.any(item):
+            continue
+        parts = _NAME_AND_ANSWER.match(item.strip())
+        named_then_no = (
+            parts is not None
+            and signals.identifying_variables.any(parts["name"])
+            and words.no.match(parts["answer"].strip())
+        )
+        if not named_then_no:
+            return Answer.YES
+    return Answer.NO
 
 
 @dataclass(frozen=True)

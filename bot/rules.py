@@ -105,19 +105,29 @@ class ProximityRule:
     near: PhraseSet
     cues: PhraseSet
     window: int
+    not_cues: PhraseSet | None = None
+    """A cue inside one of these is about something else ("begrunnelse for at DPIA ikke er
+    nødvendig" is the DPIA question's label, not a reason for identifying variables)."""
 
     def found(self, text: str) -> bool:
+        return self.passage(text) is not None
+
+    def passage(self, text: str) -> str | None:
+        """The words from the `near` phrase to the cue (or back), where the rule holds."""
         cue_spans = [(m.start(), m.end()) for m in self.cues.pattern.finditer(text)]
+        if cue_spans and self.not_cues is not None:
+            other = [(m.start(), m.end()) for m in self.not_cues.pattern.finditer(text)]
+            cue_spans = [c for c in cue_spans if not any(a <= c[0] < b for a, b in other)]
         if not cue_spans:
-            return False
+            return None
         for match in self.near.pattern.finditer(text):
             lo, hi = match.start() - self.window, match.end() + self.window
             for start, end in cue_spans:
                 if start >= lo and end <= hi:
                     between = text[min(end, match.end()) : max(start, match.start())]
                     if not _SENTENCE_END.search(between):
-                        return True
-        return False
+                        return text[min(start, match.start()) : max(end, match.end())]
+        return None
 
 
 @dataclass(frozen=True)
@@ -305,8 +315,9 @@ class Rules:
 
 
 def _proximity(table: dict[str, Any]) -> ProximityRule:
+    not_cues = PhraseSet.of(table["not_cues"]) if table.get("not_cues") else None
     return ProximityRule(
-        PhraseSet.of(table["near"]), PhraseSet.of(table["cues"]), int(table["window"])
+        PhraseSet.of(table["near"]), PhraseSet.of(table["cues"]), int(table["window"]), not_cues
     )
 
 

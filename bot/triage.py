@@ -430,10 +430,13 @@ def _present_items(read: ReadMail, fields: Fields, rules: Rules, offer: OfferChe
         for a in read.attachments
         if a.filename in answers.forms_read
     ]
-    if answers.justified or any(
-        signals.identifying_justification.found(t) for t in (*prose, *below_headings)
-    ):
+    reason = next(
+        filter(None, map(signals.identifying_justification.passage, (*prose, *below_headings))),
+        None,
+    )
+    if answers.justified or reason is not None:
         present.add("text:identifying_justification")
+
     for name in ("case_reference", "organization_number"):
         if getattr(fields, name) is not None:
             present.add(f"field:{name}")
@@ -448,6 +451,8 @@ def _present_items(read: ReadMail, fields: Fields, rules: Rules, offer: OfferChe
         sources_typed = []
     asked_in = [_without_negated_sentences(body, signals.negations)]
     sources = list(answers.sources) + sources_typed
+    if reason is not None and not answers.justified:
+        sources.append(("provided:identifying_justification", f"the words {_quoted(reason)}"))
     unsure: set[str] = set()
     for attachment, kind in zip(read.attachments, read.kinds, strict=True):
         if attachment.format == "xlsx":

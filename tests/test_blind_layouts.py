@@ -3,14 +3,23 @@ is one way a real sender's mail was misread before."""
 
 from __future__ import annotations
 
+import pytest
+
 from bot.attachment_kinds import judge_attachment
 from bot.rules import load_rules
 from bot.triage import TriageContext, triage
 from bot.verdict import AttachmentKind, Category
 from parsers.attachments import AttachmentText
 from parsers.forms import read_text
-from tests.conftest import make_mail
-from tests.test_form_answers import DOCX, DPIA_DOC, IDENT_QUESTION, SCRIPT, form_docx
+from tests.conftest import REPO, make_mail
+from tests.test_form_answers import (
+    DOCX,
+    DPIA_DOC,
+    IDENT_QUESTION,
+    SCRIPT,
+    form_docx,
+    verdict_for,
+)
 
 RULES = load_rules()
 IDENT = "Søkes det om særlig identifiserende variabler (grunnkrets, postnummer, fødselsdato)?"
@@ -550,3 +559,55 @@ def test_a_change_stated_in_the_subject_of_a_mail_on_a_ticket_stays_a_change(
     verdict = triage(raw, "t.eml", context)
     assert verdict.category is Category.CHANGE_REQUEST
     assert not any(r.startswith("follow_up:") for r in verdict.evidence.rules)
+
+
+# --- blind5: forms that named variables only to say no, and labels read as reasons ----------
+
+
+def test_an_answer_that_goes_through_the_variables_saying_no_to_each_asks_for_none(
+    context: TriageContext,
+) -> None:
+    answer = "Grunnkrets: Nei. Postnummer: Nei. Fødselsdato: Nei – kun fødselsår og -måned."
+    verdict = verdict_for(context, form_docx([(IDENT_QUESTION, answer)]), SCRIPT, DPIA_DOC)
+    assert "identifying_variables_requested" not in verdict.conditions
+    assert verdict.missing == ()
+
+
+def test_one_variable_answered_yes_among_noes_is_asked_for(context: TriageContext) -> None:
+    answer = "Grunnkrets: Ja. Postnummer: Nei. Fødselsdato: Nei."
+    verdict = verdict_for(context, form_docx([(IDENT_QUESTION, answer)]), SCRIPT, DPIA_DOC)
+    assert "identifying_variables_requested" in verdict.conditions
+    assert verdict.missing == ("identifying_variables_justification",)
+
+
+def test_the_dpia_questions_label_is_no_reason_for_identifying_variables() -> None:
+    labels = (
+        "Befolkning (grunnkrets, alder, kjønn)\nSkal data koplast med\nopplysningar som ikkje "
+        "kjem frå\nPersonvernkonsekvensvurdering\n(DPIA) eller grunngjeving for at\nDPIA ikkje "
+        "er naudsynt\nSøkjer de om særleg\nidentifiserande variablar"
+    )
+    assert RULES.signals.identifying_justification.passage(labels) is None
+    reason = "Vi trenger grunnkrets for å kunne se skolekretsene hver for seg."
+    assert RULES.signals.identifying_justification.passage(reason) is not None
+
+
+@pytest.mark.parametrize(
+    ("mail", "missing"),
+    [
+        # a PDF table whose justification row has an empty answer cell
+        ("0033", ["dpia", "identifying_variables_justification"]),
+        ("0015", ["identifying_variables_justification"]),
+        # a two-column form without rulings: the DPIA label beside an answer naming grunnkrets
+        ("0061", ["identifying_variables_justification", "variable_list"]),
+        # an AcroForm whose unticked box has the caption "Yes, such variables are requested"
+        ("0070", []),
+        # "Grunnkrets: Nei. Postnummer: Nei. Fødselsdato: Nei – …"
+        ("0077", []),
+    ],
+)
+def test_blind5_forms_are_asked_exactly_what_they_lack(
+    context: TriageContext, mail: str, missing: list[str]
+) -> None:
+    path = REPO / "fixtures" / "handwritten" / "blind5" / "mail" / f"{mail}.eml"
+    verdict = triage(path.read_bytes(), path.name, context)
+    assert list(verdict.missing) == missing, verdict.evidence.sources

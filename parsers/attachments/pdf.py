@@ -168,17 +168,17 @@ def _pdfium_table_lines(page: pdfium.PdfPage, textpage: pdfium.PdfTextPage) -> l
     lines = []
     for table in finder.tables:
         for row in table.rows:
-            cells = []
+            cells: list[str | None] = []
             for cell in row.cells:
                 if cell is None:
-                    cells.append("")
+                    cells.append(None)
                     continue
                 x0, cell_top, x1, cell_bottom = cell
                 text = textpage.get_text_bounded(
                     left=x0, bottom=-cell_bottom, right=x1, top=-cell_top
                 )
                 cells.append(" ".join(clean_text(str(text)).split()))
-            line = join_cells(cells)
+            line = _row_line(cells)
             if line:
                 lines.append(line)
     return lines
@@ -212,11 +212,23 @@ def _content_size(page: Any) -> int:
     return total
 
 
+def _row_line(cells: list[str | None]) -> str:
+    """A table row as a text line; a row whose answer cell is empty keeps a trailing " |"
+    ("Begrunnelse for særlig identifiserende variabler |"), so the form reader sees a
+    question left unanswered, not a line of prose. A cell spanned by its neighbour (None)
+    is no answer cell."""
+    line = join_cells([cell or "" for cell in cells])
+    filled = [index for index, cell in enumerate(cells) if cell]
+    if filled and any(cell == "" for cell in cells[filled[-1] + 1 :]):
+        line += " |"
+    return line
+
+
 def _table_lines(page: Any) -> list[str]:
     lines = []
     for table in page.find_tables():
         for row in table.extract():
-            line = join_cells([" ".join((cell or "").split()) for cell in row])
+            line = _row_line([None if cell is None else " ".join(cell.split()) for cell in row])
             if line:
                 lines.append(line)
     return lines
@@ -348,7 +360,12 @@ def extract_pdf(
         acceptance=acceptance,
         form_fields=merge(  # the form's answers (parsers/forms.py), each with its page
             acroform,
-            *(read_text(page_text, index + 1) for index, page_text in enumerate(page_texts)),
+            # In a fillable form the answers are its fields: a printed line under a question
+            # is a box's caption ("Yes, such variables are requested"), never its answer.
+            *(
+                read_text(page_text, index + 1, answer_lines=not acroform)
+                for index, page_text in enumerate(page_texts)
+            ),
             *(read_lines(rows, index + 1) for index, rows in sorted(tables.items())),
         ),
     )
