@@ -30,7 +30,7 @@ _FIXED_NOW = datetime(2025, 3, 3, 12, 0, tzinfo=UTC)
 class ThreadStep:
     file: str
     ticket: str
-    """`new`, or the ticket reference (`MB-000001`) the mail must join."""
+    """`new`, or the ticket reference (`MB-000001`) the mail must join (`_opened_or_joined`)."""
     case_category: str
     reply_action: str
     reply_missing: tuple[str, ...]
@@ -42,21 +42,37 @@ class Thread:
     steps: tuple[ThreadStep, ...]
 
 
+def _opened_or_joined(labels: list[str]) -> list[str]:
+    """Each step's ticket as `new` or the reference it joins. Writers label a mail that opens
+    a ticket either `new` or with the reference it will get: a thread replays into an empty
+    store, so the first mention of `MB-000002` is the mail that opens it."""
+    known: set[str] = set()
+    tickets = []
+    for label in labels:
+        if label == "new" or label not in known:
+            known.add(label if label != "new" else f"MB-{len(known) + 1:06d}")
+            tickets.append("new")
+        else:
+            tickets.append(label)
+    return tickets
+
+
 def read_threads(path: Path) -> list[Thread]:
     threads = []
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip():
             continue
         item: dict[str, Any] = json.loads(line)
+        tickets = _opened_or_joined([step["ticket"] for step in item["steps"]])
         steps = tuple(
             ThreadStep(
                 file=step["file"],
-                ticket=step["ticket"],
+                ticket=ticket,
                 case_category=step["case_category"],
                 reply_action=step["reply_action"],
                 reply_missing=tuple(sorted(step.get("reply_missing") or ())),
             )
-            for step in item["steps"]
+            for step, ticket in zip(item["steps"], tickets, strict=True)
         )
         threads.append(Thread(item["thread"], steps))
     return threads

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from bot.evaluate import Report, evaluate, labelled_mail, read_labels
-from bot.thread_evaluation import evaluate_threads
+from bot.thread_evaluation import _opened_or_joined, evaluate_threads
 from bot.triage import TriageContext, triage_safely
 from tests.conftest import REPO
 
@@ -59,3 +59,14 @@ def test_multi_mail_cases_complete_with_the_right_reply_at_each_step(
     assert replayed.threads == 28
     assert replayed.threads_right >= 25, replayed.to_text(10)
     assert replayed.steps_right >= 68, replayed.to_text(10)
+
+
+def test_a_thread_label_may_name_the_ticket_a_mail_opens_or_say_new() -> None:
+    """threads4's writer labelled an opening mail with the reference it gets; older sets say
+    `new`. Both read the same: the first mention of a reference opens that ticket."""
+    assert _opened_or_joined(["new", "MB-000001", "new", "MB-000002"]) == [
+        "new", "MB-000001", "new", "MB-000002",
+    ]  # fmt: skip
+    assert _opened_or_joined(["MB-000001", "MB-000002", "MB-000001"]) == [
+        "new", "new", "MB-000001",
+    ]  # fmt: skip
