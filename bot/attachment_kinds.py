@@ -21,9 +21,10 @@ has ~300; a one-line note ("DPIA: se vedlegg") is too short to outvote its file 
 _TITLE_CHARS = 400
 _HEADING_CHARS = 200
 _HEADING_WEIGHT = 2.0
-"""A document's first line names what it is ("DPIA – Startlån og boligkarriere"): a kind
-named there counts this many hits more, so a DPIA laid out as "Label: value" lines is not
-taken for a form."""
+"""A document's first line names what it is ("DPIA – Startlån og boligkarriere"): each of up
+to two phrases of a kind named there counts this many hits more, so a DPIA laid out as
+"Label: value" lines is not taken for a form, nor an "Oppdatert prosjektskildring –
+endringssøknad" written in a template with fields."""
 _NAME_TIPS_ABOVE = 0.75
 """Share of the best content score a kind needs before a read file's name counts for it."""
 _MAX_DISTINCT_HITS = 5
@@ -106,6 +107,9 @@ def judge_attachment(attachment: AttachmentText, rules: Rules, mail_text: str) -
     # Two of an invoice's own fields (`invoice_fields`): a bill, whatever its name says.
     if read and len(set(rules.attachment_text.invoice_fields.hits(text))) >= 2:
         return KindJudgement(AttachmentKind.OTHER, 0.0, ())
+    # A meeting notice, minutes or a newsletter that names a DPIA is still none.
+    if read and rules.attachment_text.other_headings.pattern.match(heading.strip()):
+        return KindJudgement(AttachmentKind.OTHER, 0.0, ())
     scored = []
     for rule in rules.attachment_kinds:
         if rule.requires is not None and not rule.requires.any(text):
@@ -116,8 +120,8 @@ def judge_attachment(attachment: AttachmentText, rules: Rules, mail_text: str) -
         content_score = _structure_bonus(rule.kind, attachment)
         content_score += rule.weight * min(len(content_hits), _MAX_DISTINCT_HITS)
         content_score += rule.weight * min(len(title_hits), 2)
-        if rule.content.any(heading):
-            content_score += rule.weight * _HEADING_WEIGHT
+        heading_hits = len(set(rule.content.hits(heading)))
+        content_score += rule.weight * _HEADING_WEIGHT * min(heading_hits, 2)
         scored.append((rule, content_score, content_hits))
     # The file was read: its name may only tip the balance between kinds its content
     # supports about as well as the best one (an invoice named dpia.txt is no DPIA).

@@ -274,6 +274,8 @@ class AttachmentWords:
     """What an attachment's own text shows (`[attachment_text]`)."""
 
     invoice_fields: PhraseSet
+    other_headings: PhraseSet
+    """A first line that makes the file a meeting notice, minutes or news, of no kind."""
     section_heading: re.Pattern[str]
     """A line that opens a part of the document ("Del 2:", "Part B", "Vedlegg 1")."""
 
@@ -465,6 +467,7 @@ def rules_from_text(text: str) -> Rules:
         ),
         attachment_text=AttachmentWords(
             invoice_fields=PhraseSet.of(data["attachment_text"]["invoice_fields"]),
+            other_headings=PhraseSet.of(data["attachment_text"]["other_headings"]),
             section_heading=re.compile(
                 rf"^{_words(data['attachment_text']['section_headings'])}"
                 r"\s+(?:\d{1,3}|[A-Za-z]|[IVXivx]{1,4})(?=[\s:.)\-–]|$)",

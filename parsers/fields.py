@@ -174,6 +174,14 @@ def find_case_reference(sources: tuple[Source, ...]) -> str | None:
         for match in matches
     ]
     confirmed_by_ssb = {found for found, label in in_ssb_letters if _OWN_REFERENCE.match(label)}
+    # A number the sender itself calls SSB's ("SSB case reference: 2021/7788-15") is SSB's,
+    # even where a subject calls it "our ref" (the sender speaking for the project).
+    confirmed_by_ssb |= {
+        normalize_case_reference(match["year"], match["seq"])
+        for source, matches in labelled_in
+        for match in matches
+        if _SSB_NAMED.search(source.text[max(0, match.start() - 40) : match.start()])
+    }
     own = {
         normalize_case_reference(match["year"], match["seq"])
         for source, matches in labelled_in

@@ -81,3 +81,34 @@ def test_corrupt_form_keeps_the_kind_its_name_gives_but_cannot_be_read() -> None
     )
     assert judge_attachment(broken, RULES, "").kind is AttachmentKind.APPLICATION_FORM
     assert legibility(broken) is Legibility.UNREADABLE
+
+
+def test_a_meeting_notice_about_the_dpia_named_as_the_dpia_is_no_dpia() -> None:
+    notice = (
+        "Innkalling til møte\nTema: Utkast til DPIA for prosjektet\nTid: Tysdag 23.09.2025 "
+        "kl. 10–11\nStad: Christies gate 13, rom 215\nPersonvernombodet går gjennom kva "
+        "DPIA-en må innehalde. Utkastet vert sendt ut etter møtet.\n"
+    )
+    assert kind_of("DPIA_utkast.pdf", notice) is AttachmentKind.OTHER
+
+
+def test_an_updated_project_description_written_in_a_template_with_fields_is_documentation() -> (
+    None
+):
+    """threads4 t11: the heading names what the file is, though its template has fields."""
+    from parsers.attachments import FormField
+
+    labels = ["Prosjekttittel:", "Saksnummer hjå SSB:", "Institusjon:", "Organisasjonsnummer:"]
+    values = ["Lærarmobilitet i distrikta", "24/02755", "Høgskulen på Vestlandet", "917641404"]
+    fields = tuple(
+        FormField(k, v, None, "content_control") for k, v in zip(labels, values, strict=True)
+    )
+    fields += (FormField("Endring:", "Forlenging av prosjektperioden.", None, "content_control"),)
+    text = (
+        "Oppdatert prosjektskildring – endringssøknad\n"
+        + "\n".join(f"{k} {v}" for k, v in zip(labels, values, strict=True))
+        + "\nEndring: Forlenging av prosjektperioden frå 2025 til 2027, og to nye årgangar.\n"
+    )
+    text += "Føremål, metode og lagring i TSD er uendra. Personvernombodet er orientert.\n"
+    kind = kind_of("prosjektskildring_oppdatert.docx", text, format="docx", form_fields=fields)
+    assert kind is AttachmentKind.DOCUMENTATION

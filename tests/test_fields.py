@@ -432,3 +432,14 @@ def test_ticket_references_past_a_million_are_found() -> None:
         "MB-1234567",
         "MB-000042",
     )
+
+
+def test_a_number_the_sender_calls_ssbs_case_is_ssbs_though_a_subject_calls_it_ours() -> None:
+    """threads4 t23: "Confirmation of deletion – our ref 2021/7788", and in the certificate
+    "SSB case reference: 2021/7788-15"."""
+    sources = (
+        Source("subject", "Confirmation of deletion – our ref 2021/7788"),
+        Source("text", "Please find attached the signed confirmation."),
+        Source("Deletion certificate.pdf", "SSB case reference: 2021/7788-15"),
+    )
+    assert find_case_reference(sources) == "21/07788"
