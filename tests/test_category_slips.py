@@ -182,6 +182,20 @@ SLIPS = {
         (),
         Category.OTHER,
     ),
+    "complaint about an offer sent weeks ago (blind5)": Slip(
+        "Ingen svar etter signert tilbud – sak 24/02001",
+        "Hei,\n\nVi sendte signert tilbud for sak 24/02001 for tre uker siden og har ikke fått "
+        "noen beskjed om leveringstid. Kan noen gi oss en status?\n\nHilsen Geir",
+        (),
+        Category.OTHER,
+    ),
+    "no reply to the signed offer, in English": Slip(
+        "No reply after signed offer 25/00312",
+        "Hello,\n\nWe returned the signed offer on 3 March and have had no response since. "
+        "Could you tell us when the data will be delivered?\n\nBest, Ann",
+        (),
+        Category.OTHER,
+    ),
     # Controls: the acts themselves stay what they are.
     "signed offer returned (control)": Slip(
         "Signert tilbud 25/00312",
