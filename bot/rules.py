@@ -160,6 +160,8 @@ class ClassifierSettings:
     reply_subject_weight: float
     question_weight: float
     asks_weight: float
+    follow_up_confidence: float
+    """The confidence of `other` for a mail that only brings what its case lacked."""
 
 
 @dataclass(frozen=True)

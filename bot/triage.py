@@ -198,6 +198,7 @@ def judge(read: ReadMail, file: str, context: TriageContext) -> Verdict:
         classification = replace(
             classification,
             category=Category.OTHER,
+            confidence=context.rules.classifier.follow_up_confidence,
             rule_hits=(*classification.rule_hits, follow_up),
         )
         category = Category.OTHER
