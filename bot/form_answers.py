@@ -287,6 +287,8 @@ def _exempts_dpia(field: FormField, signals: Signals, words: FormAnswerWords) ->
     value = field.value
     if field.checked is False or words.instructions.any(value) or words.later.any(value):
         return False  # the question's own instruction, or a DPIA still to come
+    if signals.dpia_exemption.unless is not None and signals.dpia_exemption.unless.any(value):
+        return False  # "trolig ikke behov": a guess, no decision
     if signals.dpia_exemption.cues.any(value) or signals.dpia_exemption.found(value):
         return True
     if field.checked is True:

@@ -108,6 +108,8 @@ class ProximityRule:
     not_cues: PhraseSet | None = None
     """A cue inside one of these is about something else ("begrunnelse for at DPIA ikke er
     nødvendig" is the DPIA question's label, not a reason for identifying variables)."""
+    unless: PhraseSet | None = None
+    """A sentence holding one of these only guesses ("trolig ikke behov for DPIA"): no hold."""
 
     def found(self, text: str) -> bool:
         return self.passage(text) is not None
@@ -125,9 +127,21 @@ class ProximityRule:
             for start, end in cue_spans:
                 if start >= lo and end <= hi:
                     between = text[min(end, match.end()) : max(start, match.start())]
-                    if not _SENTENCE_END.search(between):
-                        return text[min(start, match.start()) : max(end, match.end())]
+                    if _SENTENCE_END.search(between):
+                        continue
+                    first, last = min(start, match.start()), max(end, match.end())
+                    sentence = _sentence_around(text, first, last)
+                    if self.unless is not None and self.unless.any(sentence):
+                        continue
+                    return text[first:last]
         return None
+
+
+def _sentence_around(text: str, start: int, end: int) -> str:
+    """The sentence around `text[start:end]`."""
+    ends = [m.end() for m in _SENTENCE_END.finditer(text, 0, start)]
+    after = _SENTENCE_END.search(text, end)
+    return text[ends[-1] if ends else 0 : after.start() if after else len(text)]
 
 
 @dataclass(frozen=True)
@@ -320,8 +334,13 @@ class Rules:
 
 def _proximity(table: dict[str, Any]) -> ProximityRule:
     not_cues = PhraseSet.of(table["not_cues"]) if table.get("not_cues") else None
+    unless = PhraseSet.of(table["unless"]) if table.get("unless") else None
     return ProximityRule(
-        PhraseSet.of(table["near"]), PhraseSet.of(table["cues"]), int(table["window"]), not_cues
+        PhraseSet.of(table["near"]),
+        PhraseSet.of(table["cues"]),
+        int(table["window"]),
+        not_cues,
+        unless,
     )
 
 
