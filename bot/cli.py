@@ -6,7 +6,7 @@ import json
 import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import click
 
@@ -507,8 +507,20 @@ def add_user_command(name: str, role: str, email: str | None) -> None:
     if email is not None:
         _account_change(lambda _store: checked_email(email))  # before the password prompt
     password = _new_password()
-    user = _account_change(lambda store: add_user(store, name, password, role, email=email))
+    user = _account_change(
+        lambda store: add_user(store, name, password, role, email=email, by=_cli_actor())
+    )
     click.echo(f"{user.name} ({user.role}) saved", err=True)
+
+
+def _cli_actor() -> str:
+    """Who the audit log names for a change made here: the operating-system login."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no login name (a container's bare uid)
+        return "cli"
 
 
 def _new_password() -> str:
@@ -537,7 +549,7 @@ def reset_user_command(name: str) -> None:
     from bot.store.accounts import reset_password
 
     password = _new_password()
-    ended = _account_change(lambda store: reset_password(store, name, password))
+    ended = _account_change(lambda store: reset_password(store, name, password, by=_cli_actor()))
     click.echo(f"{name}: new password saved; {ended} sessions ended", err=True)
 
 
@@ -547,7 +559,7 @@ def disable_user_command(name: str) -> None:
     """Stop a user from logging in; every session of the user ends."""
     from bot.store.accounts import set_active
 
-    ended = _account_change(lambda store: set_active(store, name, False))
+    ended = _account_change(lambda store: set_active(store, name, False, by=_cli_actor()))
     click.echo(f"{name} disabled; {ended} sessions ended", err=True)
 
 
@@ -557,7 +569,7 @@ def enable_user_command(name: str) -> None:
     """Let a disabled user log in again (with the password they had)."""
     from bot.store.accounts import set_active
 
-    _account_change(lambda store: set_active(store, name, True))
+    _account_change(lambda store: set_active(store, name, True, by=_cli_actor()))
     click.echo(f"{name} enabled", err=True)
 
 
@@ -570,10 +582,24 @@ def user_email_command(name: str, address: str | None) -> None:
     from bot.store.errors import CaseworkError
 
     try:
-        user = set_email(_open_store(), name, address)
+        user = set_email(_open_store(), name, address, by=_cli_actor())
     except CaseworkError as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"{user.name}: notices to {user.email or '(none)'}", err=True)
+
+
+@users.command("unlock")
+@click.argument("name")
+@click.option("--address", is_flag=True, help="NAME is a client address, not a user name.")
+def unlock_user_command(name: str, address: bool) -> None:
+    """Lift the login lock of a user name (as typed at the login, known or not) or, with
+    --address, of a client address. Recorded in the audit log; every running `mikrobot
+    serve` lifts it within seconds (the admins' users page does the same)."""
+    from bot.store.accounts import record_unlock
+
+    kind: Literal["account", "address"] = "address" if address else "account"
+    _account_change(lambda store: record_unlock(store, kind, name, by=_cli_actor()))
+    click.echo(f"login lock of {kind} {name} lifted (servers apply it within seconds)", err=True)
 
 
 @users.command("list")
