@@ -17,7 +17,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Final, Literal
+from typing import ClassVar, Final, Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -87,9 +87,10 @@ def checked_email(email: str) -> str:
 class AccountError(CaseworkError):
     """An account change refused, with the key of its words in the pages (`account_<key>`)."""
 
+    words: ClassVar[str] = "account_"
+
     def __init__(self, key: str, message: str) -> None:
-        super().__init__(message)
-        self.key = key
+        super().__init__(message, key)
 
 
 class WeakPasswordError(AccountError):
