@@ -460,6 +460,36 @@ def purge_command(dry_run: bool, older_than: int | None) -> None:
     click.echo(deleted.summary(held_for))
 
 
+@main.command()
+@click.option(
+    "--after",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Go on after this mail id (a stopped run's last progress line names it).",
+)
+@click.option(
+    "--batch",
+    type=click.IntRange(min=1, max=10_000),
+    default=200,
+    show_default=True,
+    help="Mails read, then written in one transaction, at a time.",
+)
+def reindex(after: int, batch: int) -> None:
+    """(Re)build the full-text search from the stored raw mail of every filed mail, as
+    filing does (attachments extracted, national IDs masked). Idempotent: run it again,
+    or stop it and run it again, and the index is the same."""
+    from bot.reindex import ReindexReport, reader
+    from bot.reindex import reindex as rebuild
+
+    def progress(report: ReindexReport) -> None:
+        click.echo(f"reindex: {report.done}/{report.total} mails, up to mail {report.last_mail}",
+                   err=True)  # fmt: skip
+
+    read = reader(Settings().limits)
+    report = rebuild(_open_store(), read, batch=batch, after=after, progress=progress)
+    click.echo(report.summary())
+
+
 # --- the caseworkers' web pages (issue #5) ---------------------------------------------
 
 PASSWORD_ENV = "MIKROBOT_USER_PASSWORD"
