@@ -9,6 +9,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 
 from tests.web.conftest import ADMIN, CASEWORKER, Web, log_in
+from tests.web.test_compose import ReviewSite, review  # noqa: F401 - the review-mode site
 
 BLOCKING = frozenset({"serious", "critical"})
 CASEWORKER_PAGES = ("/", "/?status=all&sort=category", "/review", "/account")
@@ -58,3 +59,22 @@ def test_the_admin_pages_have_no_serious_accessibility_violations(page: Any) -> 
         page.goto(path)
         found += blocking_violations(page)
     assert not found, "\n".join(found)
+
+
+def test_the_review_queue_with_waiting_replies_has_no_serious_accessibility_violations(
+    browser: Any,
+    review: ReviewSite,  # noqa: F811
+) -> None:
+    ticket = review.ticket_of("<soknad-kari@bergen.kommune.no>")
+    held = review.held(ticket)
+    context = browser.new_context(base_url=review.url, locale="nb-NO")
+    try:
+        page = context.new_page()
+        log_in(page, CASEWORKER)
+        found = []
+        for path in ("/review", f"/review/{held.id}/edit", f"/tickets/{ticket}"):
+            page.goto(path)
+            found += blocking_violations(page)
+        assert not found, "\n".join(found)
+    finally:
+        context.close()
