@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from enum import StrEnum
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -206,10 +206,10 @@ class ReplyRefusedError(CaseworkError):
     """A reply a caseworker asked for, refused: `key` names the reason for the pages'
     words (`reply_refused_<key>`), `values` what the words name (a time, a status …)."""
 
+    words: ClassVar[str] = "reply_refused_"
+
     def __init__(self, key: str, message: str, **values: object) -> None:
-        super().__init__(message)
-        self.key = key
-        self.values = values
+        super().__init__(message, key, **values)
 
 
 def _record(session: Session, ticket: Ticket, actor: str, action: str, **detail: Any) -> None:
@@ -233,7 +233,7 @@ def _restate(ticket: Ticket, requirements: tuple[Requirement, ...]) -> None:
 def _ticket(session: Session, ticket_id: int) -> Ticket:
     ticket = session.get(Ticket, ticket_id)
     if ticket is None:
-        raise CaseworkError(f"no ticket {ticket_id}")
+        raise CaseworkError(f"no ticket {ticket_id}", "no_ticket")
     return ticket
 
 
@@ -251,11 +251,12 @@ def note_text(text: str) -> str:
     lines = _NOTE_CONTROLS.sub("", text.replace("\r\n", "\n").replace("\r", "\n")).split("\n")
     cleaned = "\n".join(line.rstrip() for line in lines).strip("\n")
     if not cleaned.strip():
-        raise CaseworkError("the note is empty")
+        raise CaseworkError("the note is empty", "note_empty")
     if len(cleaned) > NOTE_MAX_CHARS:
         raise CaseworkError(
-            f"a note has at most {NOTE_MAX_CHARS} characters ({len(cleaned)} given)"
-        )
+            f"a note has at most {NOTE_MAX_CHARS} characters ({len(cleaned)} given)",
+            "note_too_long", limit=NOTE_MAX_CHARS, given=len(cleaned),
+        )  # fmt: skip
     return mask_national_ids(cleaned)
 
 
@@ -269,7 +270,7 @@ def add_note(store: Store, ticket_id: int, text: str, user: str) -> None:
 def _active_user(session: Session, name: str) -> WebUser:
     found = session.scalar(select(WebUser).where(WebUser.name == name))
     if found is None or not found.active:
-        raise CaseworkError(f"{name!r} is not an active caseworker")
+        raise CaseworkError(f"{name!r} is not an active caseworker", "not_active_user", name=name)
     return found
 
 
@@ -279,7 +280,7 @@ def assign(store: Store, settings: Settings, ticket_id: int, assignee: str, user
     False when the ticket was theirs already (nothing is recorded)."""
     (outcome,) = bulk(store, settings, BulkAction.ASSIGN, [ticket_id], user, value=assignee)
     if outcome.error is not None:
-        raise CaseworkError(outcome.error)
+        raise CaseworkError(outcome.error, "no_ticket")
     return outcome.changed
 
 
@@ -425,7 +426,7 @@ def _category(category: str) -> Category:
     try:
         return Category(category)
     except ValueError as error:
-        raise CaseworkError(f"unknown category {category!r}") from error
+        raise CaseworkError(f"unknown category {category!r}", "unknown_category") from error
 
 
 def change_category(
@@ -488,11 +489,11 @@ def resolve_item(
     """A missing item received (outside the mail, e.g. in the file-transfer area) or not
     needed: it counts as provided, so the case's later mails do not ask for it again."""
     if how not in ("received", "not_needed"):
-        raise CaseworkError(f"unknown resolution {how!r}")
+        raise CaseworkError(f"unknown resolution {how!r}", "unknown_resolution")
     with store.session() as session, session.begin():
         ticket = _ticket(session, ticket_id)
         if code not in ticket.missing:
-            raise CaseworkError(f"{code!r} is not missing on {ticket.reference}")
+            raise CaseworkError(f"{code!r} is not missing on {ticket.reference}", "not_missing")
         satisfying = sorted(
             token
             for r in requirements
@@ -562,28 +563,33 @@ def resend_missing(store: Store, settings: Settings, ticket_id: int, user: str) 
     """
     detail = ticket_detail(store, ticket_id)
     if detail is None:
-        raise CaseworkError(f"no ticket {ticket_id}")
+        raise CaseworkError(f"no ticket {ticket_id}", "no_ticket")
     if not detail.ticket.missing:
-        raise CaseworkError("nothing is missing: there is no missing-items reply to send")
+        raise CaseworkError(
+            "nothing is missing: there is no missing-items reply to send", "nothing_missing"
+        )
     mail = _answerable_mail(detail.mails)
     if mail is None:
-        raise CaseworkError("no mail in the case may be answered (machine-made or no sender)")
+        raise CaseworkError(
+            "no mail in the case may be answered (machine-made or no sender)", "no_answerable_mail"
+        )
     try:
         reply = _reply_to(store, detail.ticket, detail.mails, mail, Answerer(settings, manual=True))
     except (ReplyRenderError, ValueError) as error:
-        raise CaseworkError(f"the reply cannot be composed: {error}") from error
+        raise CaseworkError(f"the reply cannot be composed: {error}", "not_composed") from error
     except OSError as error:  # its bytes were deleted (personal data, or a purge)
         raise CaseworkError(
             "the mail this reply answers is deleted (its personal data was removed): "
-            "write to the applicant yourself"
+            "write to the applicant yourself",
+            "answered_mail_deleted",
         ) from error
     if isinstance(reply, str):
-        raise CaseworkError(reply)
+        raise CaseworkError(reply, "no_reminder")
     guard = timedelta(minutes=settings.resend_guard_minutes)
     with store.session() as session, session.begin():
         ticket = session.get(Ticket, ticket_id, with_for_update=True)  # clicks queue up here
         if ticket is None:
-            raise CaseworkError(f"no ticket {ticket_id}")
+            raise CaseworkError(f"no ticket {ticket_id}", "no_ticket")
         previous = previous_reply_at(session, ticket_id)
         wait_until = reminder_wait(previous, utc_now(), guard)
         if previous is not None and wait_until is not None:
@@ -662,13 +668,16 @@ def bulk(
     request itself is wrong (no tickets, too many, unknown action, category or caseworker)."""
     ids = list(dict.fromkeys(ticket_ids))
     if not ids:
-        raise CaseworkError("no tickets selected")
+        raise CaseworkError("no tickets selected", "none_selected")
     if len(ids) > BULK_MAX_TICKETS:
-        raise CaseworkError(f"at most {BULK_MAX_TICKETS} tickets at a time ({len(ids)} selected)")
+        raise CaseworkError(
+            f"at most {BULK_MAX_TICKETS} tickets at a time ({len(ids)} selected)",
+            "too_many_selected", limit=BULK_MAX_TICKETS, given=len(ids),
+        )  # fmt: skip
     try:
         wanted = BulkAction(action)
     except ValueError as error:
-        raise CaseworkError(f"unknown bulk action {action!r}") from error
+        raise CaseworkError(f"unknown bulk action {action!r}", "unknown_bulk_action") from error
     category = _category(value) if wanted is BulkAction.CATEGORY else None
     detail: dict[str, Any] = {"bulk": True} if len(ids) > 1 else {}
     with store.session() as session, session.begin():

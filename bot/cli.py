@@ -6,7 +6,7 @@ import json
 import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import click
 
@@ -460,6 +460,36 @@ def purge_command(dry_run: bool, older_than: int | None) -> None:
     click.echo(deleted.summary(held_for))
 
 
+@main.command()
+@click.option(
+    "--after",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Go on after this mail id (a stopped run's last progress line names it).",
+)
+@click.option(
+    "--batch",
+    type=click.IntRange(min=1, max=10_000),
+    default=200,
+    show_default=True,
+    help="Mails read, then written in one transaction, at a time.",
+)
+def reindex(after: int, batch: int) -> None:
+    """(Re)build the full-text search from the stored raw mail of every filed mail, as
+    filing does (attachments extracted, national IDs masked). Idempotent: run it again,
+    or stop it and run it again, and the index is the same."""
+    from bot.reindex import ReindexReport, reader
+    from bot.reindex import reindex as rebuild
+
+    def progress(report: ReindexReport) -> None:
+        click.echo(f"reindex: {report.done}/{report.total} mails, up to mail {report.last_mail}",
+                   err=True)  # fmt: skip
+
+    read = reader(Settings().limits)
+    report = rebuild(_open_store(), read, batch=batch, after=after, progress=progress)
+    click.echo(report.summary())
+
+
 # --- the caseworkers' web pages (issue #5) ---------------------------------------------
 
 PASSWORD_ENV = "MIKROBOT_USER_PASSWORD"
@@ -507,8 +537,20 @@ def add_user_command(name: str, role: str, email: str | None) -> None:
     if email is not None:
         _account_change(lambda _store: checked_email(email))  # before the password prompt
     password = _new_password()
-    user = _account_change(lambda store: add_user(store, name, password, role, email=email))
+    user = _account_change(
+        lambda store: add_user(store, name, password, role, email=email, by=_cli_actor())
+    )
     click.echo(f"{user.name} ({user.role}) saved", err=True)
+
+
+def _cli_actor() -> str:
+    """Who the audit log names for a change made here: the operating-system login."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no login name (a container's bare uid)
+        return "cli"
 
 
 def _new_password() -> str:
@@ -537,7 +579,7 @@ def reset_user_command(name: str) -> None:
     from bot.store.accounts import reset_password
 
     password = _new_password()
-    ended = _account_change(lambda store: reset_password(store, name, password))
+    ended = _account_change(lambda store: reset_password(store, name, password, by=_cli_actor()))
     click.echo(f"{name}: new password saved; {ended} sessions ended", err=True)
 
 
@@ -547,7 +589,7 @@ def disable_user_command(name: str) -> None:
     """Stop a user from logging in; every session of the user ends."""
     from bot.store.accounts import set_active
 
-    ended = _account_change(lambda store: set_active(store, name, False))
+    ended = _account_change(lambda store: set_active(store, name, False, by=_cli_actor()))
     click.echo(f"{name} disabled; {ended} sessions ended", err=True)
 
 
@@ -557,7 +599,7 @@ def enable_user_command(name: str) -> None:
     """Let a disabled user log in again (with the password they had)."""
     from bot.store.accounts import set_active
 
-    _account_change(lambda store: set_active(store, name, True))
+    _account_change(lambda store: set_active(store, name, True, by=_cli_actor()))
     click.echo(f"{name} enabled", err=True)
 
 
@@ -570,10 +612,24 @@ def user_email_command(name: str, address: str | None) -> None:
     from bot.store.errors import CaseworkError
 
     try:
-        user = set_email(_open_store(), name, address)
+        user = set_email(_open_store(), name, address, by=_cli_actor())
     except CaseworkError as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"{user.name}: notices to {user.email or '(none)'}", err=True)
+
+
+@users.command("unlock")
+@click.argument("name")
+@click.option("--address", is_flag=True, help="NAME is a client address, not a user name.")
+def unlock_user_command(name: str, address: bool) -> None:
+    """Lift the login lock of a user name (as typed at the login, known or not) or, with
+    --address, of a client address. Recorded in the audit log; every running `mikrobot
+    serve` lifts it within seconds (the admins' users page does the same)."""
+    from bot.store.accounts import record_unlock
+
+    kind: Literal["account", "address"] = "address" if address else "account"
+    _account_change(lambda store: record_unlock(store, kind, name, by=_cli_actor()))
+    click.echo(f"login lock of {kind} {name} lifted (servers apply it within seconds)", err=True)
 
 
 @users.command("list")

@@ -97,17 +97,24 @@ class ReadMail:
 def read_mail(raw: bytes, context: TriageContext) -> ReadMail:
     """Stages 1–3: parse, extract attachment text (IDs masked, counted), set apart the
     personal data in the subject and body, judge each attachment's kind."""
-    mail = parse_mail(raw, context.mail_limits)
+    mail, attachments, personal_data = read_texts(
+        raw, context.mail_limits, context.extraction_limits, context.max_attachments
+    )
+    return _kinds_judged(mail, attachments, personal_data, context.rules)
+
+
+def read_texts(
+    raw: bytes, mail_limits: MailLimits, extraction_limits: ExtractionLimits, max_attachments: int
+) -> tuple[ParsedMail, tuple[AttachmentText, ...], tuple[PersonalData, ...]]:
+    """Stages 1–2: the mail parsed and its attachments' text extracted, national IDs set
+    apart and masked — what filing stores for search, without the model (`bot.reindex`)."""
+    mail = parse_mail(raw, mail_limits)
     mail, attachments = _with_zipped_files(
         mail,
-        [
-            read_attachment(a, context.extraction_limits)
-            for a in mail.attachments[: context.max_attachments]
-        ],
-        context.max_attachments,
+        [read_attachment(a, extraction_limits) for a in mail.attachments[:max_attachments]],
+        max_attachments,
     )
-    mail, attachments, personal_data = set_apart(mail, attachments)
-    return _kinds_judged(mail, attachments, personal_data, context.rules)
+    return set_apart(mail, attachments)
 
 
 def with_rules(read: ReadMail, rules: Rules) -> ReadMail:

@@ -3,6 +3,11 @@
 Passwords are Argon2 hashes, checked outside any transaction; a session is a random token
 of which only a SHA-256 digest is stored, so a copy of the database logs nobody in. A new
 password (own or reset) and disabling a user end the user's other sessions.
+
+Every change to an account is written to the audit log (`bot.store.tuning.record_audit`)
+in its own transaction, with who made it (`by`: the admin in the web, `cli:<login>` from
+`mikrobot users`); so is an admin's lifting of a login lock (`record_unlock`), which is
+also how that news reaches every running web server (`unlocks_after`).
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import ClassVar, Final, Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -22,6 +28,7 @@ from bot.passwords import PROBLEM_TEXT, PasswordProblem, password_problem
 from bot.replies.headers import plain_address
 from bot.store.errors import CaseworkError
 from bot.store.models import (
+    AuditEntry,
     UserRole,
     WebSession,
     WebUser,
@@ -29,10 +36,13 @@ from bot.store.models import (
     utc_now,
 )
 from bot.store.repository import Store
+from bot.store.tuning import record_audit
 
 _USER_NAME = re.compile(r"[A-Za-z0-9._@-]{1,120}")
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not a password anyone has")
+SYSTEM: Final = "mikrobot"
+"""Who a change is recorded as when the caller names nobody (set-up scripts, tests)."""
 
 # --- users and sessions ------------------------------------------------------------------
 
@@ -77,9 +87,10 @@ def checked_email(email: str) -> str:
 class AccountError(CaseworkError):
     """An account change refused, with the key of its words in the pages (`account_<key>`)."""
 
+    words: ClassVar[str] = "account_"
+
     def __init__(self, key: str, message: str) -> None:
-        super().__init__(message)
-        self.key = key
+        super().__init__(message, key)
 
 
 class WeakPasswordError(AccountError):
@@ -105,6 +116,7 @@ def add_user(
     *,
     replace: bool = True,
     email: str | None = None,
+    by: str = SYSTEM,
 ) -> UserInfo:
     """A new account, argon2id hash only. With `replace` (the CLI's `users add`), an existing
     account instead gets the new password and role, is enabled, and its sessions end;
@@ -124,28 +136,40 @@ def add_user(
         if user is None:
             user = WebUser(name=name, password_hash=password_hash, role=role, active=True)
             session.add(user)
+            record_audit(session, by, "user_added", user=name, role=role, email=address)
         elif not replace:
             raise AccountError("exists", f"there is already a user {name!r}")
         else:
             if user.role == UserRole.ADMIN.value and role != user.role:
                 _refuse_losing_the_last_admin(session, user)
+            if role != user.role:
+                record_audit(
+                    session, by, "user_role_changed", user=name, role=role, previous=user.role
+                )
+            if not user.active:
+                record_audit(session, by, "user_enabled", user=name)
             user.password_hash = password_hash
             user.role = role
             user.active = True
-            _end_sessions(session, user.id)
-        if address is not None:
+            ended = _end_sessions(session, user.id)
+            record_audit(session, by, "user_password_reset", user=name, sessions_ended=ended)
+        if address is not None and address != user.email:
+            if user.id is not None:  # a new user's address is in its "user_added" entry
+                record_audit(session, by, "user_email_set", user=name, email=address)
             user.email = address
         session.flush()
         return _user_info(user)
 
 
-def set_email(store: Store, name: str, email: str | None) -> UserInfo:
+def set_email(store: Store, name: str, email: str | None, *, by: str = SYSTEM) -> UserInfo:
     """The user's notice address (checked, `checked_email`), or None for no notices."""
     address = checked_email(email) if email is not None else None
     with store.session() as session, session.begin():
         user = session.scalar(select(WebUser).where(WebUser.name == name))
         if user is None:
             raise CaseworkError(f"no user {name!r}")
+        if address != user.email:
+            record_audit(session, by, "user_email_set", user=name, email=address)
         user.email = address
         session.flush()
         return _user_info(user)
@@ -206,31 +230,40 @@ def change_password(
             raise AccountError("wrong_password", "the password was changed meanwhile")
         user.password_hash = password_hash
         keep = _token_digest(keep_token) if keep_token else None
-        return _end_sessions(session, user.id, keep=keep)
+        ended = _end_sessions(session, user.id, keep=keep)
+        record_audit(session, user.name, "password_changed", user=user.name, sessions_ended=ended)
+        return ended
 
 
-def reset_password(store: Store, name: str, password: str) -> int:
+def reset_password(store: Store, name: str, password: str, *, by: str = SYSTEM) -> int:
     """An admin's new password for `name`: every session of the user ends (returns how many)."""
     check_new_password(name, password)
     password_hash = _hasher.hash(password)
     with store.session() as session, session.begin():
         user = _user_named(session, name)
         user.password_hash = password_hash
-        return _end_sessions(session, user.id)
+        ended = _end_sessions(session, user.id)
+        record_audit(session, by, "user_password_reset", user=name, sessions_ended=ended)
+        return ended
 
 
-def set_active(store: Store, name: str, active: bool) -> int:
+def set_active(store: Store, name: str, active: bool, *, by: str = SYSTEM) -> int:
     """Enable or disable `name`; disabling ends every session of the user (returns how many).
     The last active admin cannot be disabled, so the admin pages always have someone."""
     with store.session() as session, session.begin():
         user = _user_named(session, name)
         if active:
+            if not user.active:
+                record_audit(session, by, "user_enabled", user=name)
             user.active = True
             return 0
         if user.role == UserRole.ADMIN.value and user.active:
             _refuse_losing_the_last_admin(session, user)
+        ended = _end_sessions(session, user.id)
+        if user.active:
+            record_audit(session, by, "user_disabled", user=name, sessions_ended=ended)
         user.active = False
-        return _end_sessions(session, user.id)
+        return ended
 
 
 @dataclass(frozen=True)
@@ -323,3 +356,41 @@ def session_for(store: Store, token: str) -> SessionInfo | None:
 def close_session(store: Store, token: str) -> None:
     with store.session() as session, session.begin():
         session.query(WebSession).filter(WebSession.token_sha256 == _token_digest(token)).delete()
+
+
+# --- login locks lifted by an admin ---------------------------------------------------------
+
+UNLOCK_ACTION: Final = "login_unlocked"
+LockKind = Literal["account", "address"]
+
+
+def record_unlock(store: Store, kind: LockKind, key: str, *, by: str) -> None:
+    """An admin lifts the login lock of an account (its name as typed at the login) or a
+    client address: written to the audit log, where every web server reads it
+    (`unlocks_after`; the throttle lives in each server's memory)."""
+    if not key.strip() or len(key) > 120:
+        raise AccountError("bad_unlock", "name the account or address to unlock (≤ 120 chars)")
+    with store.session() as session, session.begin():
+        record_audit(session, by, UNLOCK_ACTION, **{kind: key.strip()})
+
+
+def unlocks_after(store: Store, after: int) -> list[tuple[int, str, str]]:
+    """The unlocks recorded after the audit entry `after`: (id, kind, key), oldest first."""
+    query = (
+        select(AuditEntry.id, AuditEntry.detail)
+        .where(AuditEntry.action == UNLOCK_ACTION, AuditEntry.id > after)
+        .order_by(AuditEntry.id)
+    )
+    with store.session() as session:
+        return [
+            (entry_id, kind, str(detail[kind]))
+            for entry_id, detail in session.execute(query)
+            for kind in ("account", "address")
+            if kind in detail
+        ]
+
+
+def last_audit_id(store: Store) -> int:
+    """Where a new server starts reading unlocks: the ones before it have no lock to lift."""
+    with store.session() as session:
+        return int(session.scalar(select(func.max(AuditEntry.id))) or 0)

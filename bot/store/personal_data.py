@@ -238,13 +238,18 @@ def delete_personal_data_now(
     something; otherwise a `CaseworkError` the ticket page shows."""
     reason = " ".join(reason.split())
     if len(reason) < MIN_REASON:
-        raise CaseworkError("Skriv en begrunnelse for slettingen (minst 5 tegn).")
+        raise CaseworkError(
+            f"a deletion needs a reason (at least {MIN_REASON} characters)",
+            "deletion_reason", limit=MIN_REASON,
+        )  # fmt: skip
     try:
         report = delete_personal_data(store, ticket_id, actor=actor, reason=reason)
     except LookupError as error:
-        raise CaseworkError(str(error)) from error
+        raise CaseworkError(str(error), "no_ticket") from error
     if not report.mails:
-        raise CaseworkError("Saken har ingen personopplysninger som ikke er slettet.")
+        raise CaseworkError(
+            "the case holds no personal data that is not deleted", "nothing_to_delete"
+        )
     return report
 
 

@@ -42,17 +42,28 @@ ALL: Final = "all"
 """The queue's status filter for every ticket, closed ones too."""
 MAX_ID: Final = 2**31 - 1
 """The largest row id the store can hold (PostgreSQL's `integer`): a larger one names nothing."""
-_REFERENCE: Final = re.compile(r"\s*(?:MB-?\s?)?0*(\d{1,10})\s*", re.IGNORECASE)
+_REFERENCE: Final = re.compile(r"\s*(MB-?\s?)?0*(\d{1,10})\s*", re.IGNORECASE)
 
 
-def ticket_number(text: str) -> int | None:
+def ticket_number(text: str, *, marked: bool = False) -> int | None:
     """The ticket a person names: `MB-000013` as the pages, replies and CLI write it (any
-    case, with or without the dash or leading zeros), or the plain number `13`."""
+    case, with or without the dash or leading zeros), or the plain number `13` unless
+    `marked` asks for the `MB` (a plain number may as well be an organisation's)."""
     found = _REFERENCE.fullmatch(text)
-    if found is None:
+    if found is None or (marked and not found.group(1)):
         return None
-    number = int(found.group(1))
+    number = int(found.group(2))
     return number if 1 <= number <= MAX_ID else None
+
+
+def existing_ticket(store: Store, text: str) -> int | None:
+    """The ticket an exact reference (`MB-000013`) names, when it exists, whatever its
+    status: the queue's search box goes straight to it."""
+    number = ticket_number(text, marked=True)
+    if number is None:
+        return None
+    with store.session() as session:
+        return session.scalar(select(Ticket.id).where(Ticket.id == number))
 
 
 class SortKey(StrEnum):
@@ -183,9 +194,9 @@ def _search_condition(text: str, dialect: str) -> ColumnElement[bool]:
     words = matching_tickets(text, dialect)
     if words is not None:
         conditions.append(Ticket.id.in_(words))
-    number = re.fullmatch(r"(?:MB-)?0*(\d{1,9})", text, re.IGNORECASE)
-    if number:
-        conditions.append(Ticket.id == int(number.group(1)))
+    number = ticket_number(text)
+    if number is not None:
+        conditions.append(Ticket.id == number)
     return or_(*conditions)
 
 

@@ -99,9 +99,7 @@ class ModelActivationError(CaseworkError):
     """An activation that cannot be done as asked; `key` names the page's words for it."""
 
     def __init__(self, key: str, message: str, **values: Any) -> None:
-        super().__init__(message)
-        self.key = key
-        self.values = values
+        super().__init__(message, key, **values)
 
 
 def _row(version: ModelVersion) -> VersionRow:

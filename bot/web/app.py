@@ -29,7 +29,7 @@ from bot.reply_review import waiting_count
 from bot.requirements import load_requirements
 from bot.settings import Settings
 from bot.store import Store
-from bot.store.accounts import session_for
+from bot.store.accounts import last_audit_id, session_for, unlocks_after
 from bot.web.i18n import LANGUAGE_NAMES, format_date, format_datetime
 from bot.web.pages import (
     LoginRequiredError,
@@ -88,7 +88,11 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
 
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None, dependencies=[Depends(row_ids)])
     app.state.web = site
-    app.state.login_throttle = login_throttle(settings.web.login)
+    app.state.login_throttle = login_throttle(
+        settings.web.login,
+        unlocks=lambda after: unlocks_after(store, after),
+        unlocks_after=last_audit_id(store),
+    )
     app.middleware("http")(add_security_headers)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 

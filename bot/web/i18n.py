@@ -270,7 +270,7 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "key_enter": "Innboks: åpne den valgte saken",
         "key_x": "Innboks: merk den valgte saken",
         "key_n": "Sak: neste sak",
-        "key_c": "Sak: skriv svar",
+        "key_c": "Sak: skriv svar. Svarskjema: gå til svarteksten",
         "key_help": "Vis eller skjul denne listen",
         "key_escape": "Lukk listen",
         "bulk_legend": "Merkede saker",
@@ -441,6 +441,58 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "audit_key_backup": "sikkerhetskopi",
         "audit_key_backtest_mails": "testet på",
         "audit_key_backtest_changed": "endret",
+        "audit_user_added": "Bruker lagt til",
+        "audit_user_disabled": "Bruker deaktivert",
+        "audit_user_enabled": "Bruker aktivert",
+        "audit_user_password_reset": "Nytt passord satt av administrator",
+        "audit_user_role_changed": "Rolle endret",
+        "audit_user_email_set": "E-postadresse for varsler endret",
+        "audit_password_changed": "Eget passord byttet",
+        "audit_login_unlocked": "Innloggingssperre opphevet",
+        "audit_key_user": "bruker",
+        "audit_key_role": "rolle",
+        "audit_key_email": "e-post",
+        "audit_key_sessions_ended": "innlogginger avsluttet",
+        "audit_key_account": "brukernavn",
+        "audit_key_address": "adresse",
+        "login_locks": "Sperrede innlogginger",
+        "no_login_locks": "Ingen brukernavn eller adresser er sperret nå.",
+        "login_locks_help": (
+            "For mange feil passord sperrer et brukernavn eller en adresse en stund."
+            " Opphev sperren når du vet hvem som prøvde; det føres i endringsloggen."
+        ),
+        "lock_kind": "Gjelder",
+        "lock_key": "Brukernavn eller adresse",
+        "lock_left": "Sperret i",
+        "lock_kind_account": "Brukernavn",
+        "lock_kind_address": "Adresse",
+        "unlock": "Opphev sperren",
+        "unlock_named": "Opphev sperren for {name}",
+        "done_login_unlocked": "Sperren for {name} er opphevet.",
+        "account_bad_unlock": "Oppgi brukernavnet eller adressen som skal låses opp.",
+        "refused_other": "Handlingen kunne ikke utføres. Last siden på nytt og prøv igjen.",
+        "refused_no_ticket": "Saken finnes ikke.",
+        "refused_note_empty": "Notatet er tomt.",
+        "refused_note_too_long": "Et notat kan ha høyst {limit} tegn (dette har {given}).",
+        "refused_not_active_user": "{name} er ikke en aktiv saksbehandler.",
+        "refused_unknown_category": "Ukjent kategori.",
+        "refused_unknown_resolution": "Velg om det som mangler er mottatt eller ikke trengs.",
+        "refused_not_missing": "Dette mangler ikke lenger i saken.",
+        "refused_nothing_missing": "Ingenting mangler i saken, så det er ingen påminnelse å sende.",
+        "refused_no_answerable_mail": (
+            "Ingen e-post i saken kan besvares (maskinsendt eller uten avsender)."
+        ),
+        "refused_not_composed": "Påminnelsen kunne ikke lages. Skriv svaret selv.",
+        "refused_answered_mail_deleted": (
+            "E-posten påminnelsen skulle svare på, er slettet (personopplysningene er "
+            "fjernet). Skriv til søkeren selv."
+        ),
+        "refused_no_reminder": "Boten sender ikke påminnelse i denne saken. Skriv svaret selv.",
+        "refused_none_selected": "Ingen saker er valgt.",
+        "refused_too_many_selected": "Du kan velge høyst {limit} saker om gangen ({given} valgt).",
+        "refused_unknown_bulk_action": "Ukjent handling.",
+        "refused_deletion_reason": "Skriv en begrunnelse for slettingen (minst {limit} tegn).",
+        "refused_nothing_to_delete": "Saken har ingen personopplysninger som ikke er slettet.",
         "rules_edit": "Rediger regelfilen",
         "rules_edit_help": (
             "Endre reglene og trykk «Test». Teksten sjekkes slik boten leser den, og prøves på de"
@@ -878,7 +930,7 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "key_enter": "Queue: open the selected ticket",
         "key_x": "Queue: tick the selected ticket",
         "key_n": "Ticket: next ticket",
-        "key_c": "Ticket: write a reply",
+        "key_c": "Ticket: write a reply. Composer: go to the reply's text",
         "key_help": "Show or hide this list",
         "key_escape": "Close the list",
         "bulk_legend": "Ticked tickets",
@@ -1045,6 +1097,62 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "audit_key_backup": "backup",
         "audit_key_backtest_mails": "tested on",
         "audit_key_backtest_changed": "changed",
+        "audit_user_added": "User added",
+        "audit_user_disabled": "User disabled",
+        "audit_user_enabled": "User enabled",
+        "audit_user_password_reset": "New password set by an admin",
+        "audit_user_role_changed": "Role changed",
+        "audit_user_email_set": "Notice address changed",
+        "audit_password_changed": "Own password changed",
+        "audit_login_unlocked": "Login lock lifted",
+        "audit_key_user": "user",
+        "audit_key_role": "role",
+        "audit_key_email": "e-mail",
+        "audit_key_sessions_ended": "sessions ended",
+        "audit_key_account": "user name",
+        "audit_key_address": "address",
+        "login_locks": "Locked logins",
+        "no_login_locks": "No user name or address is locked now.",
+        "login_locks_help": (
+            "Too many wrong passwords lock a user name or an address for a while."
+            " Lift the lock when you know who tried; it is recorded in the audit log."
+        ),
+        "lock_kind": "Applies to",
+        "lock_key": "User name or address",
+        "lock_left": "Locked for",
+        "lock_kind_account": "User name",
+        "lock_kind_address": "Address",
+        "unlock": "Lift the lock",
+        "unlock_named": "Lift the lock of {name}",
+        "done_login_unlocked": "The lock of {name} is lifted.",
+        "account_bad_unlock": "Name the user name or address to unlock.",
+        "refused_other": "The action could not be done. Reload the page and try again.",
+        "refused_no_ticket": "There is no such ticket.",
+        "refused_note_empty": "The note is empty.",
+        "refused_note_too_long": "A note has at most {limit} characters (this one has {given}).",
+        "refused_not_active_user": "{name} is not an active caseworker.",
+        "refused_unknown_category": "Unknown category.",
+        "refused_unknown_resolution": (
+            "Choose whether the missing item was received or is not needed."
+        ),
+        "refused_not_missing": "This is no longer missing in the case.",
+        "refused_nothing_missing": (
+            "Nothing is missing in the case, so there is no reminder to send."
+        ),
+        "refused_no_answerable_mail": (
+            "No mail in the case may be answered (machine-made or without a sender)."
+        ),
+        "refused_not_composed": "The reminder could not be written. Write the reply yourself.",
+        "refused_answered_mail_deleted": (
+            "The mail the reminder would answer is deleted (its personal data was "
+            "removed). Write to the applicant yourself."
+        ),
+        "refused_no_reminder": "The bot sends no reminder in this case. Write the reply yourself.",
+        "refused_none_selected": "No tickets are selected.",
+        "refused_too_many_selected": "At most {limit} tickets at a time ({given} selected).",
+        "refused_unknown_bulk_action": "Unknown action.",
+        "refused_deletion_reason": "Give a reason for the deletion (at least {limit} characters).",
+        "refused_nothing_to_delete": "The case holds no personal data that is not deleted.",
         "rules_edit": "Edit the rules file",
         "rules_edit_help": (
             "Change the rules and press “Test”. The text is checked the way the bot reads it, and"
@@ -1524,6 +1632,52 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "audit_key_backup": "tryggleikskopi",
         "audit_key_backtest_mails": "testa på",
         "audit_key_backtest_changed": "endra",
+        "audit_user_added": "Brukar lagd til",
+        "audit_user_disabled": "Brukar deaktivert",
+        "audit_user_enabled": "Brukar aktivert",
+        "audit_user_password_reset": "Nytt passord sett av administrator",
+        "audit_user_role_changed": "Rolle endra",
+        "audit_user_email_set": "E-postadresse for varsel endra",
+        "audit_password_changed": "Eige passord bytt",
+        "audit_login_unlocked": "Innloggingssperre oppheva",
+        "audit_key_user": "brukar",
+        "audit_key_sessions_ended": "innloggingar avslutta",
+        "audit_key_account": "brukarnamn",
+        "login_locks": "Sperra innloggingar",
+        "no_login_locks": "Ingen brukarnamn eller adresser er sperra no.",
+        "login_locks_help": (
+            "For mange feil passord sperrar eit brukarnamn eller ei adresse ei stund."
+            " Opphev sperra når du veit kven som prøvde; det blir ført i endringsloggen."
+        ),
+        "lock_key": "Brukarnamn eller adresse",
+        "lock_kind_account": "Brukarnamn",
+        "unlock": "Opphev sperra",
+        "unlock_named": "Opphev sperra for {name}",
+        "done_login_unlocked": "Sperra for {name} er oppheva.",
+        "account_bad_unlock": "Oppgi brukarnamnet eller adressa som skal låsast opp.",
+        "refused_other": "Handlinga kunne ikkje utførast. Last sida på nytt og prøv igjen.",
+        "refused_no_ticket": "Saka finst ikkje.",
+        "refused_note_empty": "Notatet er tomt.",
+        "refused_note_too_long": "Eit notat kan ha høgst {limit} teikn (dette har {given}).",
+        "refused_not_active_user": "{name} er ikkje ein aktiv saksbehandlar.",
+        "refused_unknown_category": "Ukjend kategori.",
+        "refused_unknown_resolution": "Vel om det som manglar er motteke eller ikkje trengst.",
+        "refused_not_missing": "Dette manglar ikkje lenger i saka.",
+        "refused_nothing_missing": "Ingenting manglar i saka, så det er inga påminning å sende.",
+        "refused_no_answerable_mail": (
+            "Ingen e-post i saka kan svarast på (maskinsend eller utan avsendar)."
+        ),
+        "refused_not_composed": "Påminninga kunne ikkje lagast. Skriv svaret sjølv.",
+        "refused_answered_mail_deleted": (
+            "E-posten påminninga skulle svare på, er sletta (personopplysningane er "
+            "fjerna). Skriv til søkjaren sjølv."
+        ),
+        "refused_no_reminder": "Boten sender ikkje påminning i denne saka. Skriv svaret sjølv.",
+        "refused_none_selected": "Ingen saker er valde.",
+        "refused_too_many_selected": "Du kan velje høgst {limit} saker om gongen ({given} valde).",
+        "refused_unknown_bulk_action": "Ukjend handling.",
+        "refused_deletion_reason": "Skriv ei grunngiving for slettinga (minst {limit} teikn).",
+        "refused_nothing_to_delete": "Saka har ingen personopplysningar som ikkje er sletta.",
         "rules_edit": "Rediger regelfila",
         "rules_edit_help": (
             "Endra reglane og trykk «Test». Teksten vert sjekka slik boten les han, og prøvd på dei"

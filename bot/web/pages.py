@@ -7,8 +7,10 @@ through FastAPI dependencies, so none of them builds its own store or template e
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any, Final
 from urllib.parse import urlsplit
 
@@ -21,8 +23,9 @@ from bot.requirements import Requirement
 from bot.settings import Settings
 from bot.store import Store
 from bot.store.accounts import SessionInfo, session_for
+from bot.store.errors import CaseworkError
 from bot.store.tickets import MAX_ID
-from bot.web.i18n import Translator, format_decimal, format_percent, language_of
+from bot.web.i18n import Translator, format_datetime, format_decimal, format_percent, language_of
 from bot.web.security import (
     LANGUAGE_COOKIE,
     SESSION_COOKIE,
@@ -33,6 +36,8 @@ from bot.web.security import (
 )
 from parsers.mail import MailLimits
 from parsers.national_id import mask_national_ids
+
+log = logging.getLogger(__name__)
 
 
 class LoginRequiredError(Exception):
@@ -150,3 +155,21 @@ def back_after_login(request: Request) -> str:
             return page
     ticket = _TICKET_PAGE.match(request.url.path)
     return ticket.group(0) if ticket else "/"
+
+
+def refusal_text(request: Request, error: CaseworkError) -> str:
+    """A refused action in the reader's language: the words `error.words + error.key`,
+    filled with its values (times as local times). An error without a key (a store or
+    library message) gets plain words; its English text goes to the log, not the page."""
+    t = Translator(language_of(request.cookies.get(LANGUAGE_COOKIE)))
+    if not error.key:
+        log.info("refused: %s", error)
+        return t("refused_other")
+    values = {
+        name: format_datetime(value) if isinstance(value, datetime) else value
+        for name, value in error.values.items()
+    }
+    key = f"{error.words}{error.key}"
+    if key == "reply_refused_not_waiting":
+        values["status"] = t.optional("reply_", str(values.get("status", "")))
+    return t(key, **values)

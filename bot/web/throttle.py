@@ -22,6 +22,12 @@ addresses and names can push a locked key out early. And a lock is a lock: whoev
 often enough on an account or from an address keeps its rightful user waiting until the
 lock expires (or the server restarts). The password rule (`bot.passwords`) is what makes
 the attempts that do get through worthless.
+
+An admin lifts a lock from the users page or with `mikrobot users unlock`: either writes a
+`login_unlocked` entry to the audit log (`bot.store.accounts.record_unlock`), and every
+server process reads the entries it has not applied yet (`unlocks`) before it admits an
+attempt, at most once every `UNLOCK_POLL_SECONDS` (one short read, never a write), so the
+lock is gone everywhere within seconds; the page's own process applies it at once.
 """
 
 from __future__ import annotations
@@ -31,9 +37,9 @@ import math
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Final
+from typing import Annotated, Final, Literal
 
 from fastapi import Depends, Request
 
@@ -42,6 +48,11 @@ from bot.settings import LoginSettings
 log = logging.getLogger(__name__)
 Clock = Callable[[], float]
 MAX_ENTRIES: Final = 10_000
+UNLOCK_POLL_SECONDS: Final = 5.0
+Kind = Literal["account", "address"]
+KINDS: Final[tuple[Kind, ...]] = ("account", "address")
+UnlockSource = Callable[[int], Sequence[tuple[int, str, str]]]
+"""Unlocks recorded after an id: (id, kind, key) each, oldest first."""
 
 
 @dataclass(frozen=True)
@@ -83,9 +94,26 @@ class Refusal:
     @property
     def words(self) -> tuple[str, dict[str, object]]:
         """The pages' words for it: a label key and its values ("15 min", "8 s")."""
-        seconds = self.seconds
-        wait = f"{seconds} s" if seconds < 90 else f"{math.ceil(seconds / 60)} min"
-        return ("login_locked" if self.locked else "login_wait"), {"wait": wait}
+        return ("login_locked" if self.locked else "login_wait"), {"wait": wait_words(self)}
+
+
+def wait_words(left: Refusal | Lock) -> str:
+    """How long until an attempt is let through again: "8 s", "15 min"."""
+    seconds = max(math.ceil(left.retry_after), 1)
+    return f"{seconds} s" if seconds < 90 else f"{math.ceil(seconds / 60)} min"
+
+
+@dataclass(frozen=True)
+class Lock:
+    """A locked account or address, for the admins' page."""
+
+    kind: Kind
+    key: str
+    retry_after: float
+
+    @property
+    def wait(self) -> str:
+        return wait_words(self)
 
 
 @dataclass
@@ -147,6 +175,15 @@ class _Counts:
         else:
             record.failures = max(record.failures - 1, 0)
 
+    def locks(self, now: float) -> list[tuple[str, float]]:
+        """Each key locked now, with the seconds left, the longest first."""
+        found = [(k, r.locked_until - now) for k, r in self.records.items() if r.locked_until > now]
+        return sorted(found, key=lambda pair: -pair[1])
+
+    def lift(self, key: str) -> bool:
+        """Forget `key`'s failures and lock; False when it had none."""
+        return self.records.pop(key, None) is not None
+
     def _current(self, key: str, now: float) -> _Record | None:
         record = self.records.get(key)
         idle = now - max(record.last, record.locked_until) if record is not None else 0.0
@@ -167,15 +204,62 @@ class LoginThrottle:
         *,
         clock: Clock = time.monotonic,
         max_entries: int = MAX_ENTRIES,
+        unlocks: UnlockSource | None = None,
+        unlocks_after: int = 0,
     ) -> None:
         self._accounts = _Counts("account", account_rule, max_entries)
         self._addresses = _Counts("address", address_rule, max_entries)
         self._clock = clock
         self._lock = threading.Lock()
+        self._unlocks = unlocks
+        self._last_unlock = unlocks_after
+        self._next_poll = -math.inf
+
+    def _counts(self, kind: Kind) -> _Counts:
+        return self._accounts if kind == "account" else self._addresses
+
+    def locks(self) -> list[Lock]:
+        """Every account and address locked now (after the unlocks recorded so far)."""
+        self.apply_unlocks(force=True)
+        with self._lock:
+            now = self._clock()
+            return [
+                Lock(kind, key, left)
+                for kind in KINDS
+                for key, left in self._counts(kind).locks(now)
+            ]
+
+    def apply_unlocks(self, *, force: bool = False) -> None:
+        """Lift the locks admins lifted since the last look (every `UNLOCK_POLL_SECONDS`,
+        or now when `force`). The read runs outside the lock; a store that cannot answer
+        leaves the locks as they are (logged), it never stops a login."""
+        if self._unlocks is None:
+            return
+        with self._lock:
+            now = self._clock()
+            if not force and now < self._next_poll:
+                return
+            self._next_poll = now + UNLOCK_POLL_SECONDS
+            after = self._last_unlock
+        try:
+            found = self._unlocks(after)
+        except Exception:
+            log.exception("could not read the recorded login unlocks")
+            return
+        with self._lock:
+            for unlock_id, kind, key in found:
+                if unlock_id <= self._last_unlock:
+                    continue
+                self._last_unlock = unlock_id
+                counts = {"account": self._accounts, "address": self._addresses}.get(kind)
+                lifted = _account_key(key) if kind == "account" else key
+                if counts is not None and counts.lift(lifted):
+                    log.warning("login lock lifted by an admin: %s %r", kind, lifted)
 
     def admit(self, account: str, address: str) -> Refusal | None:
         """Before the password is checked: a Refusal, or None and the attempt is counted as
         a failure until `succeeded` says otherwise."""
+        self.apply_unlocks()
         key = _account_key(account)
         with self._lock:
             now = self._clock()
@@ -202,14 +286,23 @@ def _account_key(account: str) -> str:
     return account.strip().casefold()[:120]
 
 
-def login_throttle(settings: LoginSettings, clock: Clock = time.monotonic) -> LoginThrottle:
-    """The throttle the settings describe (`create_app` puts it on `app.state`)."""
+def login_throttle(
+    settings: LoginSettings,
+    clock: Clock = time.monotonic,
+    *,
+    unlocks: UnlockSource | None = None,
+    unlocks_after: int = 0,
+) -> LoginThrottle:
+    """The throttle the settings describe (`create_app` puts it on `app.state`), lifting
+    the locks `unlocks` reports after the id `unlocks_after`."""
     lock_seconds = settings.lock_minutes * 60
     return LoginThrottle(
         ThrottleRule(settings.free_failures, settings.lock_after, lock_seconds),
         ThrottleRule(settings.address_free_failures, settings.address_lock_after, lock_seconds,
                      forget_after=3600.0),
         clock=clock,
+        unlocks=unlocks,
+        unlocks_after=unlocks_after,
     )  # fmt: skip
 
 

@@ -26,6 +26,7 @@ from bot.store.accounts import (
     set_active,
 )
 from bot.store.models import WebSession, WebUser
+from bot.store.tuning import audit_log
 
 GOOD = "blåbær fjord sykkel"
 OTHER_GOOD = "regn over Kongsberg i mai"
@@ -210,3 +211,58 @@ def test_reading_takes_no_write_lock_and_a_failed_login_writes_nothing(
         session.execute(sa.update(WebUser).values(last_login_at=None))
         with pytest.raises(sqlite3.OperationalError, match="locked"):
             other.execute("BEGIN IMMEDIATE")
+
+
+def test_every_change_to_a_user_is_in_the_audit_log_with_who_made_it(store: Store) -> None:
+    add_user(store, "anne", GOOD, "admin", by="root")
+    add_user(store, "kari", GOOD, "caseworker", by="anne", email="kari@example.org")
+    set_active(store, "kari", False, by="anne")
+    set_active(store, "kari", False, by="anne")  # already disabled: no second entry
+    set_active(store, "kari", True, by="anne")
+    reset_password(store, "kari", OTHER_GOOD, by="anne")
+    add_user(store, "kari", GOOD, "admin", by="cli:ops")  # the CLI's add on an existing user
+    accounts.set_email(store, "kari", "kari@ssb.no", by="anne")
+    kari = authenticate(store, "kari", GOOD)
+    assert kari is not None
+    change_password(store, kari.id, GOOD, OTHER_GOOD, keep_token=None)
+    accounts.record_unlock(store, "account", "Kari", by="anne")
+
+    entries = [(a.actor, a.action, a.detail) for a in reversed(audit_log(store))]
+    assert entries == [
+        ("root", "user_added", {"user": "anne", "role": "admin", "email": None}),
+        ("anne", "user_added", {"user": "kari", "role": "caseworker", "email": "kari@example.org"}),
+        ("anne", "user_disabled", {"user": "kari", "sessions_ended": 0}),
+        ("anne", "user_enabled", {"user": "kari"}),
+        ("anne", "user_password_reset", {"user": "kari", "sessions_ended": 0}),
+        (
+            "cli:ops",
+            "user_role_changed",
+            {"user": "kari", "role": "admin", "previous": "caseworker"},
+        ),
+        ("cli:ops", "user_password_reset", {"user": "kari", "sessions_ended": 0}),
+        ("anne", "user_email_set", {"user": "kari", "email": "kari@ssb.no"}),
+        ("kari", "password_changed", {"user": "kari", "sessions_ended": 0}),
+        ("anne", "login_unlocked", {"account": "Kari"}),
+    ]
+    assert all(a.at.tzinfo is not None for a in audit_log(store))
+
+
+def test_a_refused_change_leaves_no_audit_entry(store: Store) -> None:
+    add_user(store, "anne", GOOD, "admin", by="root")
+    with pytest.raises(AccountError):
+        set_active(store, "anne", False, by="anne")  # the last admin
+    with pytest.raises(WeakPasswordError):
+        reset_password(store, "anne", "1234567890", by="anne")
+    assert [a.action for a in audit_log(store)] == ["user_added"]
+
+
+def test_unlocks_are_read_after_an_id_oldest_first(store: Store) -> None:
+    start = accounts.last_audit_id(store)
+    accounts.record_unlock(store, "account", "kari", by="anne")
+    add_user(store, "ola", GOOD, "caseworker", by="anne")  # not an unlock
+    accounts.record_unlock(store, "address", "10.0.0.7", by="anne")
+    found = accounts.unlocks_after(store, start)
+    assert [(kind, key) for _, kind, key in found] == [("account", "kari"), ("address", "10.0.0.7")]
+    assert accounts.unlocks_after(store, found[-1][0]) == []
+    with pytest.raises(AccountError):
+        accounts.record_unlock(store, "account", "  ", by="anne")

@@ -141,6 +141,33 @@ def test_a_reply_of_ones_own_starts_blank_and_a_refused_text_is_kept(page: Any, 
     assert all(r.action != CASEWORKER_REPLY_ACTION for r in replies_of(web.store, ticket_id))
 
 
+def test_c_on_the_ticket_opens_the_composer_and_on_the_composer_focuses_the_text(
+    page: Any, web: Web
+) -> None:
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    ticket_id = web.tickets_with_missing[0]
+    log_in(page, CASEWORKER)
+    page.goto(f"/tickets/{ticket_id}")
+    page.locator("main").focus()
+    page.keyboard.press("c")
+    page.wait_for_url(f"**/tickets/{ticket_id}/reply")
+    body = page.get_by_label("Tekst")
+    draft = body.input_value()
+    expect(body).not_to_be_focused()
+    page.locator("main").focus()
+    page.keyboard.press("c")
+    expect(body).to_be_focused()
+    expect(body).to_have_value(draft)  # the key focused the text; it typed nothing
+    page.keyboard.press("?")  # in the text: a question mark, no help panel
+    expect(page.get_by_test_id("shortcuts").get_by_role("table")).to_be_hidden()
+    page.locator("main").focus()
+    page.keyboard.press("?")
+    help_panel = page.get_by_test_id("shortcuts")
+    expect(help_panel).to_contain_text("Svarskjema: gå til svarteksten")
+    assert errors == []
+
+
 def test_a_second_reminder_within_the_guard_is_refused_with_a_message(page: Any, web: Web) -> None:
     ticket_id = web.tickets_with_missing[-3]
     two_hours_ago = datetime.now(UTC) - timedelta(hours=2)

@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
 
@@ -25,8 +25,15 @@ from bot.cli import main as cli
 from bot.passwords import PasswordProblem, password_problem
 from bot.settings import LoginSettings
 from bot.store import Store
-from bot.store.accounts import add_user, authenticate, list_users
+from bot.store.accounts import (
+    add_user,
+    authenticate,
+    last_audit_id,
+    list_users,
+    unlocks_after,
+)
 from bot.store.models import Mail
+from bot.store.tuning import audit_log
 from bot.web import create_app
 from bot.web.throttle import LoginThrottle, ThrottleRule, login_throttle
 from fixtures.seed_maildir import seed
@@ -213,6 +220,119 @@ def test_forty_wrong_passwords_lock_the_account_until_the_lock_expires(web: Web)
             clock.now += 15 * 60
             after = post_login(client, "mona", GOOD)
             assert after.status_code == 303 and "mikrobot_session" in after.cookies
+    finally:
+        server.stop()
+
+
+def lock_out(throttle: LoginThrottle, clock: FakeClock, account: str, address: str) -> None:
+    """Wrong passwords for `account` from `address`, each when let through, until locked."""
+    for _ in range(100):
+        refused = throttle.admit(account, address)
+        if refused is not None and refused.locked:
+            return
+        clock.now += refused.retry_after if refused else 0.0
+    raise AssertionError(f"{account} was never locked")
+
+
+def test_a_recorded_unlock_lifts_the_lock_at_the_next_look() -> None:
+    clock = FakeClock()
+    recorded: list[tuple[int, str, str]] = []
+    reads: list[int] = []
+
+    def unlocks(after: int) -> list[tuple[int, str, str]]:
+        reads.append(after)
+        return [u for u in recorded if u[0] > after]
+
+    throttle = LoginThrottle(RULE, WIDE, clock=clock, unlocks=unlocks, unlocks_after=7)
+    lock_out(throttle, clock, "Kari", "10.0.0.1")
+    assert [(lock.kind, lock.key, lock.wait) for lock in throttle.locks()] == [
+        ("account", "kari", "15 min")
+    ]
+    recorded += [(8, "account", "KARI"), (9, "address", "10.0.0.9")]  # another server's unlock
+    reads.clear()
+    assert throttle.admit("kari", "10.0.0.1") is not None  # looked at 0 s ago (`locks`)
+    clock.now += 5
+    assert throttle.admit("kari", "10.0.0.1") is None  # the next look reads them
+    assert reads == [7]
+    assert throttle.locks() == []
+    for _ in range(20):  # a flood reads the store at most once every 5 seconds
+        throttle.admit("someone", "10.0.0.2")
+        clock.now += 1
+    assert len(reads) <= 1 + 20 // 5 + 1
+
+
+def test_an_unreadable_store_leaves_the_locks_and_the_logins_working() -> None:
+    clock = FakeClock()
+
+    def broken(after: int) -> list[tuple[int, str, str]]:
+        raise RuntimeError("database is locked")
+
+    throttle = LoginThrottle(RULE, WIDE, clock=clock, unlocks=broken)
+    lock_out(throttle, clock, "kari", "10.0.0.1")
+    refused = throttle.admit("kari", "10.0.0.1")
+    assert refused is not None and refused.locked
+    assert throttle.admit("ola", "10.0.0.1") is None
+
+
+def test_an_admin_sees_a_lock_and_lifts_it_and_the_cli_reaches_a_running_server(
+    web: Web, tmp_path: Path
+) -> None:
+    add_user(web.store, "vera", GOOD, "caseworker")
+    clock = FakeClock()
+    app = create_app(web.settings, web.store)
+    throttle = login_throttle(
+        web.settings.web.login,
+        clock=clock,
+        unlocks=lambda after: unlocks_after(web.store, after),
+        unlocks_after=last_audit_id(web.store),
+    )
+    app.state.login_throttle = throttle
+    server = LiveServer(app, free_port())
+    server.start()
+    url = f"http://127.0.0.1:{server.server.config.port}"
+    try:
+        lock_out(throttle, clock, "vera", "10.1.2.3")
+        with httpx.Client(base_url=url) as client:
+            refused = post_login(client, "vera", GOOD)
+            assert refused.status_code == 429
+
+            with logged_in_client(replace(web, url=url), ADMIN) as admin:
+                page = admin.get("/admin/users")
+                assert 'data-testid="lock-account-vera"' in page.text
+                assert 'data-testid="lock-address-10.1.2.3"' not in page.text  # 1 failure each
+                token = csrf_token_in(page.text)
+                lifted = admin.post(
+                    "/admin/users/unlock",
+                    data={"csrf_token": token, "kind": "account", "key": "vera"},
+                )
+                assert lifted.status_code == 303
+                after = admin.get(lifted.headers["location"])
+                assert "Sperren for vera er opphevet." in after.text
+                assert 'data-testid="lock-account-vera"' not in after.text
+                assert (
+                    admin.post(
+                        "/admin/users/unlock", data={"kind": "account", "key": "vera"}
+                    ).status_code
+                    == 403
+                )  # no token
+            assert post_login(client, "vera", GOOD).status_code == 303
+
+            lock_out(throttle, clock, "vera", "10.1.2.4")
+            env = {
+                "MIKROBOT_DATABASE": web.settings.database,
+                "MIKROBOT_RAW_MAIL_DIR": str(web.settings.raw_mail_dir),
+                "USER": "drift",
+            }
+            result = CliRunner().invoke(cli, ["users", "unlock", "VERA"], env=env)
+            assert result.exit_code == 0, result.output
+            assert post_login(client, "vera", GOOD).status_code == 429  # not looked yet
+            clock.now += 5
+            assert post_login(client, "vera", GOOD).status_code == 303
+        unlocks = [a for a in audit_log(web.store) if a.action == "login_unlocked"]
+        assert [(a.actor, a.detail) for a in unlocks[:2]] == [
+            ("cli:drift", {"account": "VERA"}),
+            (ADMIN[0], {"account": "vera"}),
+        ]
     finally:
         server.stop()
 
@@ -416,6 +536,17 @@ def test_an_admin_adds_disables_and_enables_a_user_in_the_browser(
         page.get_by_role("button", name="Deaktiver tor").click()
         expect(page.get_by_test_id("done")).to_have_text("tor er deaktivert og logget ut overalt.")
         expect(page.get_by_test_id("user-tor")).to_contain_text("Deaktivert")
+        newest = audit_log(web.store, limit=1)[0]
+        assert (newest.actor, newest.action, newest.detail["user"]) == (
+            ADMIN[0],
+            "user_disabled",
+            "tor",
+        )
+        page.goto("/admin#audit")
+        expect(page.get_by_test_id("audit").locator("tr").nth(1)).to_contain_text(
+            "Bruker deaktivert"
+        )
+        page.go_back()
 
         tors_page.reload()
         expect(tors_page).to_have_url(re.compile(r"/login\?next="))

@@ -343,7 +343,7 @@ def test_no_page_a_caseworker_or_an_admin_can_open_shows_a_number_unmasked(site:
         assert got.status_code == 200 and FNR.encode() in got.content  # the file itself
         assert_no_full_number(got.headers["content-disposition"], "the download's name")
     seen: dict[str, str] = {}
-    paths = ["/", "/?personal_data=1", f"/?q=MB-{ticket:06d}", "/?q=fnr", "/admin"]
+    paths = ["/", "/?personal_data=1", f"/?q={ticket}", "/?q=fnr", "/admin"]
     paths += [f"/tickets/{t}" for t in site.tickets.values()]
     paths += ["/admin/confusion.svg", "/tickets/999999"]
     paths += [site.attachment_url(n, i) for n, i in (("everywhere", 0), ("everywhere", 1))]

@@ -29,7 +29,7 @@ from bot.service import Service
 from bot.settings import Settings, TuningSettings
 from bot.sources import open_source
 from bot.store import Store
-from bot.store.tuning import NewVersion, audit_log, model_versions, register_version
+from bot.store.tuning import AuditRow, NewVersion, audit_log, model_versions, register_version
 from bot.triage import TriageContext
 from bot.web import create_app
 from tests.conftest import REPO
@@ -47,6 +47,14 @@ from tests.web.conftest import (
 RULES = DEFAULT_RULES_FILE.read_text(encoding="utf-8")
 STRICT_RULES = re.sub(r"(?m)^threshold = [0-9.]+$", "threshold = 0.99", RULES, count=1)
 """A change every backtest shows: below 99 % sure, a mail is `other` for a person."""
+
+
+TUNING_ACTIONS = ("model_", "retrain_", "rules_")
+
+
+def tuning_audit(store: Store) -> list[AuditRow]:
+    """The audit log's tuning entries: the shared site's store also holds its users' changes."""
+    return [e for e in audit_log(store) if e.action.startswith(TUNING_ACTIONS)]
 
 
 def tiny_labels(folder: Path) -> tuple[Path, Path]:
@@ -248,7 +256,7 @@ def test_rules_are_saved_only_after_a_passed_test_of_that_very_text(tuned: Tuned
     assert tuned.rules_file.read_text(encoding="utf-8") == STRICT_RULES
     backups = list(tuned.rules_file.parent.glob("rules.toml.*.bak"))
     assert [b.read_text(encoding="utf-8") for b in backups] == [RULES]
-    entry = audit_log(tuned.store)[0]
+    entry = tuning_audit(tuned.store)[0]
     assert (entry.actor, entry.action) == (ADMIN[0], "rules_saved")
     assert entry.detail["backup"] == str(backups[0])
     assert entry.detail["backtest_changed"] == int(form["changed"]) > 0
@@ -275,7 +283,7 @@ def test_caseworkers_cannot_tune(tuned: Tuned) -> None:
         assert client.get("/admin/models/retrain/status").status_code == 403
         for path in ("/admin/rules/test", "/admin/models/retrain", "/admin/models/rollback"):
             assert client.post(path, data={"csrf_token": token}).status_code == 403
-    assert audit_log(tuned.store) == []
+    assert tuning_audit(tuned.store) == []
 
 
 def test_the_audit_log_downloads_as_csv(tuned: Tuned) -> None:
@@ -290,8 +298,11 @@ def test_the_audit_log_downloads_as_csv(tuned: Tuned) -> None:
     assert response.headers["content-type"].startswith("text/csv")
     assert "attachment" in response.headers["content-disposition"]
     rows = list(csv.DictReader(io.StringIO(response.text)))
-    assert [(r["actor"], r["action"]) for r in rows] == [(ADMIN[0], "model_activated")]
-    assert json.loads(rows[0]["detail"])["version"] == "v-good"
+    tuning = [r for r in rows if r["action"].startswith(TUNING_ACTIONS)]
+    assert [(r["actor"], r["action"]) for r in tuning] == [(ADMIN[0], "model_activated")]
+    assert json.loads(tuning[0]["detail"])["version"] == "v-good"
+    added = [json.loads(r["detail"])["user"] for r in rows if r["action"] == "user_added"]
+    assert {CASEWORKER[0], ADMIN[0]} <= set(added)  # user changes are in it too
 
 
 def test_the_admin_page_reads_in_nynorsk(tuned: Tuned) -> None:
@@ -337,7 +348,7 @@ def test_an_admin_activates_a_model_version_and_rolls_it_back(
     audit = page.get_by_test_id("audit")
     expect(audit.locator("tr[data-action=model_rolled_back]")).to_have_count(1)
     expect(audit.locator("tr[data-action=model_activated]")).to_have_count(2)
-    overrides = [e.detail["override"] for e in audit_log(tuned.store)]
+    overrides = [e.detail["override"] for e in tuning_audit(tuned.store)]
     assert overrides == [False, True, False]
 
 
@@ -391,7 +402,7 @@ def test_a_retraining_runs_in_the_background_and_registers_a_version(
     assert 0.0 <= new.macro_f1 <= 1.0 and 0.0 <= new.accuracy <= 1.0
     assert (Path(new.path) / "calibration.json").is_file()
     expect(page.locator(f'[data-testid=version][data-version="{new.name}"]')).to_be_visible()
-    actions = [e.action for e in reversed(audit_log(tuned.store))]
+    actions = [e.action for e in reversed(tuning_audit(tuned.store))]
     assert actions == ["retrain_started", "model_registered", "retrain_finished"]
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Final
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
 from bot.cases import TicketStatus
 from bot.store.accounts import assignable_users, list_users
@@ -19,6 +19,7 @@ from bot.store.tickets import (
     QueueRow,
     QueueSort,
     SortKey,
+    existing_ticket,
     is_overdue,
     overdue_cutoff,
     queue,
@@ -53,6 +54,10 @@ def queue_page(
     q: Annotated[str, Query(max_length=200)] = "",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
+    """The queue; a search for an exact ticket reference (`MB-000013`) goes straight to
+    that ticket, closed or not."""
+    if (found_ticket := existing_ticket(site.store, q)) is not None:
+        return RedirectResponse(f"/tickets/{found_ticket}", status_code=303)
     chosen = SortKey(sort) if sort in SORT_KEYS else DEFAULT_SORT.key
     default_order = FIRST_ORDER[chosen]
     params = {

@@ -10,7 +10,6 @@ with what was typed kept.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Annotated, Final
 
 from fastapi import APIRouter, Form, HTTPException, Request
@@ -32,9 +31,7 @@ from bot.reply_review import (
 )
 from bot.store.models import Mail, Ticket
 from bot.store.tickets import ticket_detail
-from bot.web.i18n import Translator, format_datetime, language_of
-from bot.web.pages import Acting, SignedIn, Site, Web
-from bot.web.security import LANGUAGE_COOKIE
+from bot.web.pages import Acting, SignedIn, Site, Web, refusal_text
 
 router = APIRouter()
 REPLY_DONE_MESSAGES: Final = frozenset({"written", "approved", "edited", "discarded"})
@@ -42,21 +39,6 @@ REPLY_DONE_MESSAGES: Final = frozenset({"written", "approved", "edited", "discar
 _BACK_TO_TICKET: Final = "ticket"
 Text = Annotated[str, Form(max_length=MAX_WRITTEN_CHARS * 2)]
 Subject = Annotated[str, Form(max_length=2_000)]
-
-
-def refusal_text(request: Request, error: Exception) -> str:
-    """A refused action in the reader's language (`reply_refused_<key>`); other errors as
-    they are."""
-    if not isinstance(error, ReplyRefusedError):
-        return str(error)
-    t = Translator(language_of(request.cookies.get(LANGUAGE_COOKIE)))
-    values = {
-        name: format_datetime(value) if isinstance(value, datetime) else value
-        for name, value in error.values.items()
-    }
-    if error.key == "not_waiting":
-        values["status"] = t.optional("reply_", str(values.get("status", "")))
-    return t(f"reply_refused_{error.key}", **values)
 
 
 # --- the composer ----------------------------------------------------------------------

@@ -14,7 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 from bot.casework import NOTE_MAX_CHARS, add_note, assign, bulk, unassign
 from bot.store.errors import CaseworkError
 from bot.store.tickets import next_ticket
-from bot.web.pages import Acting, SignedIn, Site
+from bot.web.pages import Acting, SignedIn, Site, refusal_text
 from bot.web.routes.tickets import act, ticket_page
 from bot.web.security import safe_next
 
@@ -36,7 +36,10 @@ def note(
     try:
         add_note(site.store, ticket_id, text, info.user.name)
     except CaseworkError as error:  # shown with what was typed, to correct and send again
-        return ticket_page(site, request, ticket_id, error=str(error), status=400, note_draft=text)
+        return ticket_page(
+            site, request, ticket_id, error=refusal_text(request, error), status=400,
+            note_draft=text,
+        )  # fmt: skip
     return RedirectResponse(f"/tickets/{ticket_id}?done=note#history-h", status_code=303)
 
 
@@ -109,7 +112,8 @@ def bulk_action(
         )
     except CaseworkError as error:
         return site.render(
-            request, "bulk_result.html", status=400, error=str(error), outcomes=[], back=back,
+            request, "bulk_result.html", status=400, error=refusal_text(request, error),
+            outcomes=[], back=back,
             action=action, value=value,
         )  # fmt: skip
     return site.render(

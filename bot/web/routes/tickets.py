@@ -29,11 +29,11 @@ from bot.store.errors import CaseworkError, FieldError
 from bot.store.personal_data import delete_personal_data_now
 from bot.store.tickets import ticket_detail
 from bot.web.mailview import MailView, mail_view
-from bot.web.pages import Acting, SignedIn, Site, Web
+from bot.web.pages import Acting, SignedIn, Site, Web, refusal_text
 from bot.web.personal_data import flag_of, holds_personal_data, protected_attachments
 from bot.web.plain_words import PlainWords
 from bot.web.routes.queue import CATEGORIES
-from bot.web.routes.replies import REPLY_DONE_MESSAGES, refusal_text
+from bot.web.routes.replies import REPLY_DONE_MESSAGES
 from parsers.national_id import mask_national_ids
 
 router = APIRouter()

@@ -20,22 +20,27 @@ from fastapi.responses import RedirectResponse, Response
 from bot.passwords import MAX_LENGTH, MIN_LENGTH
 from bot.store.accounts import (
     AccountError,
+    LockKind,
     add_user,
     change_password,
     list_users,
+    record_unlock,
     reset_password,
     set_active,
 )
 from bot.store.models import UserRole
 from bot.web.pages import Acting, AdminOnly, SignedIn, Site, Web
 from bot.web.security import SESSION_COOKIE
-from bot.web.throttle import Throttle, client_address
+from bot.web.throttle import Throttle, client_address, throttle_of
 
 log = logging.getLogger(__name__)
 router = APIRouter()
 ROLES: Final = tuple(r.value for r in UserRole)
 ACCOUNT_DONE: Final = frozenset({"password_changed"})
-USERS_DONE: Final = frozenset({"user_added", "user_disabled", "user_enabled", "user_reset"})
+USERS_DONE: Final = frozenset(
+    {"user_added", "user_disabled", "user_enabled", "user_reset", "login_unlocked"}
+)
+LOCK_KINDS: Final[dict[str, LockKind]] = {"account": "account", "address": "address"}
 PASSWORD_LIMITS: Final = {"min": MIN_LENGTH, "max": MAX_LENGTH}
 """Every error's words may name the password rule's limits."""
 
@@ -125,6 +130,7 @@ def users_page(
         "admin_users.html",
         status=status,
         users=list_users(site.store),
+        locks=throttle_of(request).locks(),
         roles=ROLES,
         done=done if done in USERS_DONE else None,
         done_name=done_name,
@@ -179,7 +185,7 @@ def add_user_in_web(
     name = name.strip()
     try:
         same_twice(password, password_again)
-        user = add_user(site.store, name, password, role, replace=False)
+        user = add_user(site.store, name, password, role, replace=False, by=info.user.name)
     except AccountError as error:
         return users_page(
             site, request, error=f"account_{error.key}", typed_name=name[:120],
@@ -198,7 +204,7 @@ def disable_user(
     def disable() -> None:
         if name == info.user.name:
             raise AccountError("own_account", "an admin cannot disable themselves")
-        ended = set_active(site.store, name, False)
+        ended = set_active(site.store, name, False, by=info.user.name)
         log.info("%s disabled the user %s; %d sessions ended", info.user.name, name, ended)
 
     return act(site, request, "user_disabled", name, disable)
@@ -209,7 +215,7 @@ def enable_user(
     request: Request, name: str, site: Site, info: Acting, _admin: AdminOnly
 ) -> Response:
     def enable() -> None:
-        set_active(site.store, name, True)
+        set_active(site.store, name, True, by=info.user.name)
         log.info("%s enabled the user %s", info.user.name, name)
 
     return act(site, request, "user_enabled", name, enable)
@@ -233,7 +239,30 @@ def reset_user_password(
         if name == info.user.name:
             raise AccountError("own_password", "an admin changes their own on /account")
         same_twice(password, password_again)
-        ended = reset_password(site.store, name, password)
+        ended = reset_password(site.store, name, password, by=info.user.name)
         log.info("%s set a new password for %s; %d sessions ended", info.user.name, name, ended)
 
     return act(site, request, "user_reset", name, reset)
+
+
+@router.post("/admin/users/unlock")
+def unlock_login(
+    request: Request,
+    site: Site,
+    info: Acting,
+    _admin: AdminOnly,
+    throttle: Throttle,
+    kind: Annotated[str, Form()] = "",
+    key: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """Lift a login lock: recorded in the audit log (which tells every server process),
+    applied in this one at once."""
+
+    def unlock() -> None:
+        if kind not in LOCK_KINDS:
+            raise AccountError("bad_unlock", f"unknown kind of lock {kind!r}")
+        record_unlock(site.store, LOCK_KINDS[kind], key, by=info.user.name)
+        throttle.apply_unlocks(force=True)
+        log.info("%s lifted the login lock of %s %r", info.user.name, kind, key)
+
+    return act(site, request, "login_unlocked", key, unlock)

@@ -2,7 +2,8 @@
 // Served from 'self' (the CSP allows no inline script); the pages work without it.
 // Nothing fires while typing in a field, or with Ctrl, Alt or Meta held.
 //   queue:  j / k select the next / previous ticket, Enter opens it, x ticks it
-//   ticket: n goes to the next ticket, c puts the cursor in the reply composer (#composer)
+//   ticket: n goes to the next ticket, c opens the reply composer (#composer)
+//   composer: c puts the cursor in the reply's text (#compose-body)
 //   any:    ? shows or hides the list of shortcuts, Esc closes it
 "use strict";
 (function () {
@@ -82,7 +83,7 @@
         break;
       case "c":
         // On a ticket: the link to the composer with the bot's draft; on the composer: its text.
-        target = document.getElementById("composer");
+        target = document.getElementById("composer") || document.getElementById("compose-body");
         if (!target) { return; }
         if (target.tagName === "A") { target.click(); } else { target.focus(); }
         break;
