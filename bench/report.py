@@ -457,10 +457,15 @@ def _backlog_goal(r: dict[str, dict[str, Any]]) -> list[str]:
             continue
         small, large = sizes[keys[0]], sizes[keys[-1]]
         ratio = large["ms_per_mail"] / small["ms_per_mail"]
+        cpu = [
+            s.get("bot_cpu_ms_per_mail", math.nan) + s.get("dovecot_cpu_ms_per_mail", math.nan)
+            for s in (small, large)
+        ]
         rows.append(
             f"| 3. backlog cost, ms / mail at {int(keys[-1]):,} against {int(keys[0]):,} "
-            f"({name}) | ≤ 1.2× | {_f(ratio, 2, '×')} ({_f(large['ms_per_mail'], 1)} vs "
-            f"{_f(small['ms_per_mail'], 1)} ms; CPU bot "
+            f"({name}) | ≤ 1.2× | wall {_f(ratio, 2, '×')} ({_f(large['ms_per_mail'], 1)} vs "
+            f"{_f(small['ms_per_mail'], 1)} ms); CPU, bot + Dovecot, "
+            f"{_f(cpu[1] / cpu[0], 2, '×')} (bot "
             f"{_f(large.get('bot_cpu_ms_per_mail'), 1)} vs "
             f"{_f(small.get('bot_cpu_ms_per_mail'), 1)}, Dovecot "
             f"{_f(large.get('dovecot_cpu_ms_per_mail'), 1)} vs "
@@ -649,17 +654,24 @@ def _backlog_cost_plot(plt: Any, after: dict[str, Any], before: dict[str, Any]) 
         ("bot_cpu_ms_per_mail", "CPU, bot"),
         ("dovecot_cpu_ms_per_mail", "CPU, Dovecot"),
     )
+    colours: dict[str, str] = {}
+    sizes_seen: set[int] = set()
     for label, formats in runs:
         for mail_format, sizes in formats.items():
+            colour = colours.setdefault(mail_format, f"C{len(colours)}")
             keys = sorted((k for k in sizes if sizes[k].get("dovecot_cpu_ms_per_mail")), key=int)
-            style = {"alpha": 0.45, "linestyle": "--"} if label else {}
+            style = {"alpha": 0.45, "linestyle": "--"} if label else {"linestyle": "-"}
             name = f"{mail_format}, {label}" if label else mail_format
             for ax, (column, _title) in zip(axes, columns, strict=True):
                 if keys:
                     ys = [sizes[k][column] for k in keys]
-                    ax.plot([int(k) for k in keys], ys, "o-", label=name, **style)
+                    xs = [int(k) for k in keys]
+                    sizes_seen.update(xs)
+                    ax.plot(xs, ys, marker="o", color=colour, label=name, **style)
     for ax, (_column, title) in zip(axes, columns, strict=True):
         ax.set_xscale("log")
+        ax.set_xticks(sorted(sizes_seen), [f"{n:,}" for n in sorted(sizes_seen)])
+        ax.minorticks_off()
         ax.set_xlabel("mails in the backlog")
         ax.set_ylabel("ms / mail")
         ax.set_title(title)
