@@ -163,7 +163,7 @@ class ImapSource:
     ) -> list[SourceMail]:
         uidvalidity = self._session.uidvalidity
         floor = after.uid if after is not None and after.uidvalidity == uidvalidity else 0
-        if after is not None and not floor:
+        if after is not None and after.uidvalidity != uidvalidity:
             log.info("IMAP %s: UIDVALIDITY is %s, not the mark's %d: listing the whole folder",
                      self._endpoint, uidvalidity, after.uidvalidity)  # fmt: skip
         waiting = self._waiting(client, above=floor)
