@@ -10,6 +10,12 @@ at 10–20 %, when everything is loaded and warm.
 The mails are the e2e suite's applicant mails (four kinds, text attachments): small, so
 the figure is the per-mail cost of fetch → queue → file → move and the memory trend, not
 PDF extraction (`bench/pipeline.py` measures that on the fixture corpus).
+
+The run is repeated per Dovecot mailbox format (`maildir`, where every single-message
+command costs the server time in proportion to the folder, and `sdbox`), and both sides'
+CPU is counted: the bot's (its process and the children it reaped, from `wait4`) and
+Dovecot's (its process group, `group_cpu_seconds`). BENCH_BACKLOG_SIZES=1000,5000 and
+BENCH_BACKLOG_FORMATS=maildir narrow a run on a busy machine.
 """
 
 from __future__ import annotations
@@ -20,18 +26,41 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from bench.common import BOT_ADDRESS, OUT, RssSampler, child_env, log, mikrobot, scratch_dir
+from bench.common import (
+    BOT_ADDRESS,
+    OUT,
+    RssSampler,
+    child_env,
+    group_cpu_seconds,
+    log,
+    mikrobot,
+    scratch_dir,
+)
 from bench.servers import dovecot, smtp_server, source_url
 
 OLD = datetime(2024, 1, 15, 9, 0, tzinfo=UTC)
 
 
+FORMATS = ("maildir", "sdbox")
+
+
 def run(quick: bool) -> dict[str, Any]:
+    sizes = [200, 500, 1000] if quick else [1000, 5000, 10000]
+    if os.environ.get("BENCH_BACKLOG_SIZES"):
+        sizes = [int(n) for n in os.environ["BENCH_BACKLOG_SIZES"].split(",")]
+    formats = os.environ.get("BENCH_BACKLOG_FORMATS", ",".join(FORMATS)).split(",")
+    results: dict[str, Any] = {"formats": {}}
+    for mail_format in formats:
+        results["formats"][mail_format] = _run_format(mail_format, sizes)
+    results["sizes"] = results["formats"].get("maildir", results["formats"][formats[0]])["sizes"]
+    return results
+
+
+def _run_format(mail_format: str, sizes: list[int]) -> dict[str, Any]:
     from tests.e2e.conftest import Deployment, applicant_mail, folder_counts
 
-    sizes = [200, 500, 1000] if quick else [1000, 5000, 10000]
-    results: dict[str, Any] = {"sizes": {}}
-    with dovecot() as server, smtp_server() as (recorder, port):
+    results: dict[str, Any] = {"mail_format": mail_format, "sizes": {}}
+    with dovecot(mail_format) as server, smtp_server() as (recorder, port):
         for size in sizes:
             account = server.add_account()
             root = scratch_dir("mikrobot-bench-backlog-")
@@ -53,20 +82,28 @@ def run(quick: bool) -> dict[str, Any]:
             )
             logfile = OUT / f"backlog-{size}.log"
             logfile.unlink(missing_ok=True)
-            log(f"backlog: mikrobot run --once on {size} mails")
+            log(f"backlog: mikrobot run --once on {size} mails ({mail_format})")
 
             def filed(deployment: Deployment = deployment) -> int:
                 rows = deployment.query("SELECT count(*) FROM mails")
                 return int(rows[0][0]) if rows else 0
 
-            started = time.monotonic()
+            assert server.pid is not None
+            dovecot_cpu = group_cpu_seconds(server.pid)
+            started, started_utc = time.monotonic(), time.time()
             with (
                 mikrobot(["run", "--once"], env, logfile) as process,
                 RssSampler(process.pid, interval=0.5, progress=filed) as sampler,
             ):
-                _, status = os.waitpid(process.pid, 0)
+                _, status, usage = os.wait4(process.pid, 0)
                 process.returncode = os.waitstatus_to_exitcode(status)
             wall = time.monotonic() - started
+            time.sleep(1.0)  # the bot's imap process ends and is reaped by Dovecot's master
+            dovecot_cpu = group_cpu_seconds(server.pid) - dovecot_cpu
+            bot_cpu = usage.ru_utime + usage.ru_stime
+            first = deployment.query("SELECT min(fetched_at) FROM inbound")
+            first_fetch = _epoch(first[0][0]) if first and first[0][0] else started_utc
+            steady = started_utc + wall - first_fetch
             tickets = filed()
             outbox = deployment.query("SELECT count(*) FROM outbox")
             replies = len(recorder.delivered) - before
@@ -79,6 +116,12 @@ def run(quick: bool) -> dict[str, Any]:
                 "wall_s": wall,
                 "ms_per_mail": wall / size * 1000,
                 "mails_per_s": size / wall,
+                "startup_s": first_fetch - started_utc,
+                "steady_ms_per_mail": steady / size * 1000,
+                "bot_cpu_s": bot_cpu,
+                "dovecot_cpu_s": dovecot_cpu,
+                "bot_cpu_ms_per_mail": bot_cpu / size * 1000,
+                "dovecot_cpu_ms_per_mail": dovecot_cpu / size * 1000,
                 "exit_code": process.returncode,
                 "filed": tickets,
                 "outbox_rows": int(outbox[0][0]) if outbox else 0,
@@ -96,10 +139,19 @@ def run(quick: bool) -> dict[str, Any]:
             }
             r = results["sizes"][str(size)]
             log(
-                f"  {size}: {wall:.0f} s ({r['mails_per_s']:.1f} mails/s), filed {tickets}, "
+                f"  {size} ({mail_format}): {wall:.0f} s ({r['ms_per_mail']:.1f} ms/mail, "
+                f"{r['steady_ms_per_mail']:.1f} after start-up; CPU "
+                f"bot {r['bot_cpu_ms_per_mail']:.1f}, dovecot {r['dovecot_cpu_ms_per_mail']:.1f} "
+                f"ms/mail), filed {tickets}, "
                 f"replies {replies}, RSS {warm_mb:.0f} → {end_mb:.0f} MB ({growth:+.1%})"
             )
     return results
+
+
+def _epoch(value: Any) -> float:
+    """A stored timestamp (SQLite gives ISO text, naive UTC) as seconds since the epoch."""
+    when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
 
 
 def _growth(

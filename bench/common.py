@@ -131,6 +131,26 @@ def child_env(**settings: str) -> dict[str, str]:
     return env
 
 
+# -- CPU ------------------------------------------------------------------------------------
+
+
+def group_cpu_seconds(pgid: int) -> float:
+    """CPU seconds (user + system) of a process group: its live members, and the members
+    they have reaped (a Dovecot master reaps its `imap` processes, whose time then shows
+    in its cutime/cstime)."""
+    ticks = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # after the name: state ppid pgrp … utime(11) … cstime(14)
+            ticks += sum(int(value) for value in fields[11:15])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 # -- memory ---------------------------------------------------------------------------------
 
 

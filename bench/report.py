@@ -153,6 +153,7 @@ def _goals(r: dict[str, dict[str, Any]]) -> list[str]:
             )
             + f" | {_verdict(ok and filed)} | {CMD.format('backlog')} |"
         )
+    rows += _backlog_goal(r)
     rows.append(
         "| 5. `make bench` writes this file | figures, commands, floors, ratios, machine, "
         "growth, plots | this file | **met** | `make bench` |"
@@ -441,9 +442,42 @@ def _memory(r: dict[str, dict[str, Any]]) -> list[str]:
     ]
 
 
+def _backlog_formats(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Mailbox format → its sizes; a result from before formats were measured is Maildir."""
+    if result.get("formats"):
+        return {name: f["sizes"] for name, f in result["formats"].items()}
+    return {"maildir": result["sizes"]} if result.get("sizes") else {}
+
+
+def _backlog_goal(r: dict[str, dict[str, Any]]) -> list[str]:
+    rows = []
+    for name, sizes in _backlog_formats(r["backlog"]).items():
+        keys = sorted(sizes, key=int)
+        if len(keys) < 2:
+            continue
+        small, large = sizes[keys[0]], sizes[keys[-1]]
+        ratio = large["ms_per_mail"] / small["ms_per_mail"]
+        cpu = [
+            s.get("bot_cpu_ms_per_mail", math.nan) + s.get("dovecot_cpu_ms_per_mail", math.nan)
+            for s in (small, large)
+        ]
+        rows.append(
+            f"| 3. backlog cost, ms / mail at {int(keys[-1]):,} against {int(keys[0]):,} "
+            f"({name}) | ≤ 1.2× | wall {_f(ratio, 2, '×')} ({_f(large['ms_per_mail'], 1)} vs "
+            f"{_f(small['ms_per_mail'], 1)} ms); CPU, bot + Dovecot, "
+            f"{_f(cpu[1] / cpu[0], 2, '×')} (bot "
+            f"{_f(large.get('bot_cpu_ms_per_mail'), 1)} vs "
+            f"{_f(small.get('bot_cpu_ms_per_mail'), 1)}, Dovecot "
+            f"{_f(large.get('dovecot_cpu_ms_per_mail'), 1)} vs "
+            f"{_f(small.get('dovecot_cpu_ms_per_mail'), 1)} ms) | {_verdict(ratio <= 1.2)} | "
+            f"{CMD.format('backlog')} |"
+        )
+    return rows
+
+
 def _first_import(r: dict[str, dict[str, Any]]) -> list[str]:
-    sizes = r["backlog"].get("sizes", {})
-    if not sizes:
+    formats = _backlog_formats(r["backlog"])
+    if not formats:
         return []
     out = [
         "## 4–5. First import, and cost against mail count",
@@ -454,20 +488,34 @@ def _first_import(r: dict[str, dict[str, Any]]) -> list[str]:
         "cost of fetch → queue → triage → file → move, not of PDF extraction. "
         f"Command: {CMD.format('backlog')}.",
         "",
-        "| backlog | wall | ms / mail | mails / s | filed | replies at SMTP | outbox rows | "
+        "Per mailbox format of Dovecot; *after start-up* leaves out the ~3 s of model "
+        "loading before the first fetch; CPU is the bot's (its process and what it reaped) "
+        "and Dovecot's (its process group), per mail.",
+        "",
+        "| Dovecot | backlog | wall | ms / mail | after start-up | CPU bot | CPU Dovecot "
+        "| mails / s | filed | replies at SMTP | outbox rows | "
         "left in INBOX | service RSS warm → end | tree PSS warm → end | peak PSS |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
+    for mail_format, sizes in formats.items():
+        out += _first_import_rows(mail_format, sizes)
+    return [*out, ""]
+
+
+def _first_import_rows(mail_format: str, sizes: dict[str, Any]) -> list[str]:
+    out = []
     for key, s in sizes.items():
         out.append(
-            f"| {int(key):,} | {_f(s['wall_s'], 0, ' s')} | {_f(s['ms_per_mail'], 1)} | "
+            f"| {mail_format} | {int(key):,} | {_f(s['wall_s'], 0, ' s')} | "
+            f"{_f(s['ms_per_mail'], 1)} | {_f(s.get('steady_ms_per_mail'), 1)} | "
+            f"{_f(s.get('bot_cpu_ms_per_mail'), 1)} | {_f(s.get('dovecot_cpu_ms_per_mail'), 1)} | "
             f"{_f(s['mails_per_s'], 1)} | {s['filed']:,} | {s['replies_at_smtp']} | "
             f"{s['outbox_rows']} | {s['left_in_inbox']} | {_f(s['main_warm_mb'], 0)} → "
             f"{_f(s['main_end_mb'], 0, ' MB')} ({_f(s['main_growth'] * 100, 1, ' %')}) | "
             f"{_f(s['warm_tree_mb'], 0)} → {_f(s['end_tree_mb'], 0, ' MB')} "
             f"({_f(s['growth'] * 100, 1, ' %')}) | {_f(s['peak_tree_pss_mb'], 0, ' MB')} |"
         )
-    return [*out, ""]
+    return out
 
 
 def _scaling(r: dict[str, dict[str, Any]]) -> list[str]:
@@ -588,7 +636,53 @@ def _plots(r: dict[str, dict[str, Any]]) -> list[str]:
         fig.savefig(DOCS / "bench-backlog-rss.png", dpi=110)
         plt.close(fig)
         made.append("docs/bench-backlog-rss.png")
+    if _backlog_cost_plot(plt, r["backlog"], _load("backlog-before")):
+        made.append("docs/bench-backlog-cost.png")
     return made
+
+
+def _backlog_cost_plot(plt: Any, after: dict[str, Any], before: dict[str, Any]) -> bool:
+    """Per-mail cost against backlog size: wall after start-up, the bot's CPU and Dovecot's,
+    per mailbox format; `var/bench/backlog-before.json` (an earlier run, kept by hand) is
+    drawn faintly beside it."""
+    runs = [(label, _backlog_formats(res)) for label, res in (("", after), ("before", before))]
+    if not any(formats for _, formats in runs):
+        return False
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4), sharex=True)
+    columns = (
+        ("steady_ms_per_mail", "wall after start-up"),
+        ("bot_cpu_ms_per_mail", "CPU, bot"),
+        ("dovecot_cpu_ms_per_mail", "CPU, Dovecot"),
+    )
+    colours: dict[str, str] = {}
+    sizes_seen: set[int] = set()
+    for label, formats in runs:
+        for mail_format, sizes in formats.items():
+            colour = colours.setdefault(mail_format, f"C{len(colours)}")
+            keys = sorted((k for k in sizes if sizes[k].get("dovecot_cpu_ms_per_mail")), key=int)
+            style = {"alpha": 0.45, "linestyle": "--"} if label else {"linestyle": "-"}
+            name = f"{mail_format}, {label}" if label else mail_format
+            for ax, (column, _title) in zip(axes, columns, strict=True):
+                if keys:
+                    ys = [sizes[k][column] for k in keys]
+                    xs = [int(k) for k in keys]
+                    sizes_seen.update(xs)
+                    ax.plot(xs, ys, marker="o", color=colour, label=name, **style)
+    for ax, (_column, title) in zip(axes, columns, strict=True):
+        ax.set_xscale("log")
+        ax.set_xticks(sorted(sizes_seen), [f"{n:,}" for n in sorted(sizes_seen)])
+        ax.minorticks_off()
+        ax.set_xlabel("mails in the backlog")
+        ax.set_ylabel("ms / mail")
+        ax.set_title(title)
+        ax.set_ylim(bottom=0)
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
+    fig.suptitle("Cost per mail against backlog size (first import, `mikrobot run --once`)")
+    fig.tight_layout()
+    fig.savefig(DOCS / "bench-backlog-cost.png", dpi=110)
+    plt.close(fig)
+    return True
 
 
 if __name__ == "__main__":

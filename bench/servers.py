@@ -49,8 +49,8 @@ def smtp_server() -> Iterator[tuple[TimedRecorder, int]]:
 
 
 @contextmanager
-def dovecot() -> Iterator[DovecotServer]:
-    with private_dovecot("mikrobot-bench-dovecot-") as server:
+def dovecot(mail_format: str = "maildir") -> Iterator[DovecotServer]:
+    with private_dovecot("mikrobot-bench-dovecot-", mail_format) as server:
         yield server
 
 

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from bot.settings import Settings
-from bot.sources import MailboxCopy, MailSource, SourceMail, category_folder
+from bot.sources import MailboxCopy, MailSource, SourceMail, Watermark, category_folder
 from bot.store import Store, personal_data, queue
 from bot.store.leader import MailboxLock, mailbox_lock
 
@@ -71,6 +71,8 @@ class Fetcher:
     """Mail that arrived before this is filed without a reply (set by `try_start`)."""
     _personal_data_next: float = field(default=0.0, init=False, repr=False)
     """When `tend_personal_data` may look again (monotonic seconds)."""
+    _mark: Watermark | None = field(default=None, init=False, repr=False)
+    """Every mail up to it is queued (IMAP): the store's copy, read when the lock is taken."""
 
     def __post_init__(self) -> None:
         self.mailbox = self.mailbox or mailbox_name(self.settings.source)
@@ -86,6 +88,7 @@ class Fetcher:
             return False
         first_start = queue.register_mailbox(self.store, self.mailbox)
         self.cutoff = self.settings.reply_cutoff or first_start
+        self._mark = queue.fetch_mark(self.store, self.mailbox)
         log.info("fetching %s; mail that arrived before %s is filed unanswered",
                  self.mailbox, self.cutoff.isoformat())  # fmt: skip
         return True
@@ -98,16 +101,17 @@ class Fetcher:
     def fetch_waiting(self, batch: int = 100) -> int:
         """Queue the new mails the source holds now (at most `batch`); returns how many.
 
-        Mails already queued or filed (waiting to be moved) are not downloaded again.
+        Mails already queued or filed (waiting to be moved) are not downloaded again, and
+        on IMAP not even listed: the fetch starts above the UID watermark, which is moved
+        (in the store, so a restart keeps it) only once every mail up to it is queued.
         """
         if not self.try_start():
             return 0
         try:
-            mails = self.source.fetch_new(limit=batch, known=self._queued_already)
+            mails = self.source.fetch_new(limit=batch, known=self._queued_already, after=self._mark)
         except Exception as error:
             queue.record_fetch(self.store, self.mailbox, process_name(), ok=False, error=str(error))
             raise
-        queue.record_fetch(self.store, self.mailbox, process_name(), ok=True)
         for mail in mails:
             self.stats.fetched += 1
             if self._is_copy_of_own_reply(mail):
@@ -118,19 +122,31 @@ class Fetcher:
                 self.stats.duplicates += 1  # queued by another fetcher a moment ago
             elif not may_reply:
                 self.stats.backlog += 1
+        mark = self.source.fetched_through
+        moved = mark if mark is not None and mark != self._mark else None
+        queue.record_fetch(self.store, self.mailbox, process_name(), ok=True, mark=moved)
+        self._mark = mark or self._mark
         return len(mails)
 
     def _queued_already(self, keys: list[str]) -> set[str]:
         return queue.known_keys(self.store, keys)
 
     def move_filed(self) -> int:
-        """Move (or flag) every mail a worker has filed; idempotent after a crash."""
+        """Move (or flag) the mails workers have filed, a batch at a time: one command per
+        target folder, then one transaction recording where each went.
+
+        Idempotent after a crash between the two: the mails moved already are no longer in
+        the inbox, so the next call finds nothing to do for them and records them done.
+        """
         if self.cutoff is None:
             return 0
         done = queue.done_at_source(self.store, self.mailbox)
-        for item in done:
-            placed = self.source.mark_done(item.mail, item.category)
-            queue.mark_done_at_source(self.store, item.id, placed)
+        if not done:
+            return 0
+        placed = self.source.mark_done_many([(item.mail, item.category) for item in done])
+        queue.mark_done_at_source(
+            self.store, [(item.id, where) for item, where in zip(done, placed, strict=True)]
+        )
         return len(done)
 
     def tend_personal_data(self) -> int:

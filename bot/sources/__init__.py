@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -58,6 +58,21 @@ class Placement:
     folder: str
     uidvalidity: int | None = None
     uid: int | None = None
+
+
+@dataclass(frozen=True)
+class Watermark:
+    """IMAP: every waiting mail of the inbox folder up to `uid`, under `uidvalidity`, was
+    handed out by `fetch_new` or held by its caller already.
+
+    Once the caller has queued what it was handed, it may keep the mark (the fetcher keeps
+    it in the store) and pass it back as `fetch_new(after=…)`, which then asks the server
+    for `UID uid+1:*` instead of listing every waiting mail. A mark of another UIDVALIDITY
+    counts as none: the folder is listed in full, and every mail is new under a new key.
+    """
+
+    uidvalidity: int
+    uid: int
 
 
 @dataclass(frozen=True)
@@ -124,14 +139,24 @@ class MailSource(Protocol):
     inside each call; what escapes is a `SourceError`.
     """
 
-    def fetch_new(self, limit: int = 100, known: KnownKeys | None = None) -> list[SourceMail]:
+    def fetch_new(
+        self, limit: int = 100, known: KnownKeys | None = None, after: Watermark | None = None
+    ) -> list[SourceMail]:
         """Mail still waiting in the inbox folder, oldest first, at most `limit`.
 
         The mailbox itself is the to-do list: a mail stays "new" until `mark_done` has put it
         away, so a crash between fetch and commit loses nothing — the mail comes back.
         `known` names the waiting mails the caller holds already (queued, not yet put
-        away): they are neither downloaded again nor counted against `limit`.
+        away): they are neither downloaded again nor counted against `limit`. `after`
+        (IMAP) skips the mails up to a `Watermark` the caller kept from `fetched_through`:
+        it holds them all already, so they are not even listed.
         """
+        ...
+
+    @property
+    def fetched_through(self) -> Watermark | None:
+        """After `fetch_new`: the mark up to which every waiting mail was handed out or held
+        (None where the source has no UIDs, as Maildir)."""
         ...
 
     def mark_done(self, mail: SourceMail, category: str) -> Placement | None:
@@ -140,6 +165,15 @@ class MailSource(Protocol):
         Called only after the mail's ticket is committed, which is why it must be idempotent:
         a retry after a crash may find the mail already moved, and that is not an error.
         Returns where the mail is now, or None when it was not there to move.
+        """
+        ...
+
+    def mark_done_many(self, done: Sequence[tuple[SourceMail, str]]) -> list[Placement | None]:
+        """`mark_done` for many (mail, category) pairs at once, in one command per target
+        folder where the source can (IMAP: one UID MOVE per folder, not one per mail).
+
+        The same guarantees: called after every one of these mails' tickets committed, and
+        idempotent. Returns each mail's placement in the order given.
         """
         ...
 
@@ -245,6 +279,7 @@ __all__ = [
     "SourceStoppedError",
     "SourceUnavailableError",
     "TokenProvider",
+    "Watermark",
     "category_folder",
     "open_source",
 ]

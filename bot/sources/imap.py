@@ -3,10 +3,16 @@
 Its single job is the `MailSource` contract in IMAP terms; keeping the connection alive
 is `imap_connection.py`'s. What waits is what is still in the folder (or, in flag mode,
 what lacks the `$MikrobotDone` keyword), fetched with `BODY.PEEK[]` so nothing is marked
-read by looking. Done mail is moved with MOVE (RFC 6851), or COPY + `\\Deleted` + UID
-EXPUNGE of that one UID (UIDPLUS) where MOVE is missing; where it went (COPYUID) is
-returned for the store. The only other expunge is `delete_copy`: one UID, when a mail's
-personal data is deleted (issue #11).
+read by looking. Given the caller's `Watermark` (the highest UID it has queued), a fetch
+lists only `UID n+1:*`: a backlog of N mails costs N/limit small searches, not N/limit
+searches of the whole folder. Done mail is moved in batches, one UID MOVE (RFC 6851) per
+target folder, or COPY + `\\Deleted` + UID EXPUNGE of exactly those UIDs (UIDPLUS) where
+MOVE is missing: on Maildir storage Dovecot pays for each command in proportion to the
+folder's size, so one command per mail made a backlog cost more per mail the larger it
+was. Where each mail went (COPYUID) is returned for the store. The only other expunge is
+`delete_copy`: one UID, when a mail's personal data is deleted (issue #11).
+CONDSTORE/QRESYNC are not used: with the watermark a fetch is one `UID SEARCH` of the
+UIDs above it, which a MODSEQ would not make cheaper.
 Waiting uses IDLE (RFC 2177) in one-second slices, so `stop()` is honoured within about a
 second, re-issued every 25 minutes; without IDLE it polls every `poll_interval`.
 """
@@ -15,7 +21,10 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from imapclient import DELETED, SEEN
@@ -30,6 +39,7 @@ from bot.sources import (
     SourceError,
     SourceMail,
     SourceStoppedError,
+    Watermark,
     category_folder,
 )
 from bot.sources.imap_connection import ClientFactory, ImapSession, create_client
@@ -41,6 +51,8 @@ log = logging.getLogger(__name__)
 DONE_KEYWORD = "$MikrobotDone"
 """Set (with `\\Seen`) on done mail in flag mode; mail without it is still waiting."""
 FETCH_BATCH = 20
+MOVE_BATCH = 500
+"""UIDs per MOVE (or COPY/EXPUNGE) command: the command line stays a few kB."""
 IDLE_SLICE_SECONDS = 1.0
 IDLE_RENEW_SECONDS = 25 * 60
 """RFC 2177: servers may drop an IDLE after 30 minutes, so it is renewed well before."""
@@ -71,23 +83,40 @@ class ImapSource:
         )
         self._high_water: tuple[int | None, int] = (None, 0)
         """(UIDVALIDITY, highest UID handed out): mail above it is what "arrived" means."""
+        self._fetched_through: Watermark | None = None
         self._folders: set[str] = set()
         self._warned_no_uidplus = False
 
     def __repr__(self) -> str:
         return f"ImapSource({str(self._endpoint)!r}, done_action={self._done_action!r})"
 
-    def fetch_new(self, limit: int = 100, known: KnownKeys | None = None) -> list[SourceMail]:
+    def fetch_new(
+        self, limit: int = 100, known: KnownKeys | None = None, after: Watermark | None = None
+    ) -> list[SourceMail]:
         if limit <= 0:
             return []
-        return self._session.run(lambda client: self._fetch(client, limit, known), "fetching mail")
+        return self._session.run(
+            lambda client: self._fetch(client, limit, known, after), "fetching mail"
+        )
+
+    @property
+    def fetched_through(self) -> Watermark | None:
+        return self._fetched_through
 
     def mark_done(self, mail: SourceMail, category: str) -> Placement | None:
-        uid, uidvalidity = self._own(mail)
-        target = category_folder(self._folder_template, category)
-        return self._session.run(
-            lambda client: self._mark(client, mail.key, uid, uidvalidity, target), "marking done"
-        )
+        return self.mark_done_many([(mail, category)])[0]
+
+    def mark_done_many(self, done: Sequence[tuple[SourceMail, str]]) -> list[Placement | None]:
+        """One UID SEARCH for the batch, then one UID MOVE per target folder."""
+        wanted = [
+            _Done(mail.key, *self._own(mail), category_folder(self._folder_template, category))
+            for mail, category in done
+        ]
+        placed: list[Placement | None] = []
+        for start in range(0, len(wanted), MOVE_BATCH):
+            batch = wanted[start : start + MOVE_BATCH]
+            placed += self._session.run(partial(self._mark, batch=batch), "marking done")
+        return placed
 
     def delete_copy(self, copy: MailboxCopy) -> bool:
         """`\\Deleted` and UID EXPUNGE of the copy's UID in its folder (found by Message-ID
@@ -129,9 +158,15 @@ class ImapSource:
         self._stop.set()
         self._session.close()
 
-    def _fetch(self, client: Any, limit: int, known: KnownKeys | None) -> list[SourceMail]:
+    def _fetch(
+        self, client: Any, limit: int, known: KnownKeys | None, after: Watermark | None
+    ) -> list[SourceMail]:
         uidvalidity = self._session.uidvalidity
-        waiting = self._waiting(client)
+        floor = after.uid if after is not None and after.uidvalidity == uidvalidity else 0
+        if after is not None and after.uidvalidity != uidvalidity:
+            log.info("IMAP %s: UIDVALIDITY is %s, not the mark's %d: listing the whole folder",
+                     self._endpoint, uidvalidity, after.uidvalidity)  # fmt: skip
+        waiting = self._waiting(client, above=floor)
         held_uids: list[int] = []
         if waiting and known is not None:
             keys = {uid: f"{self._key_prefix()}{uidvalidity}:{uid}" for uid in waiting}
@@ -158,8 +193,12 @@ class ImapSource:
                         received_at=_utc(data.get(b"INTERNALDATE")),
                     )
                 )
-        if uids or held_uids:  # what the caller holds counts as seen: no wake-up for it
-            self._high_water = (uidvalidity, max([*uids[-1:], *held_uids[-1:], self._above()]))
+        seen = max([*uids[-1:], *held_uids[-1:], floor])
+        if seen:  # what the caller holds counts as seen: no wake-up for it
+            self._high_water = (uidvalidity, max(seen, self._above()))
+        if uidvalidity is not None:  # beyond `limit`, mail above the last one handed out waits
+            through = uids[-1] if len(uids) < len(waiting) else seen
+            self._fetched_through = Watermark(uidvalidity, through)
         return mails
 
     def _waiting(self, client: Any, above: int = 0) -> list[int]:
@@ -180,42 +219,60 @@ class ImapSource:
         uidvalidity, uid = self._high_water
         return uid if uidvalidity == self._session.uidvalidity else 0
 
-    def _mark(
-        self, client: Any, key: str, uid: int, uidvalidity: int, target: str
-    ) -> Placement | None:
-        if uidvalidity != self._session.uidvalidity:
-            log.warning("%s: UIDVALIDITY changed; left in place, it returns under a new key", key)
-            return None
-        if not client.search(["UID", str(uid), "UNDELETED"]):
-            log.debug("%s is no longer in the folder; nothing to do", key)
-            return None
-        if self._done_action == "flag":
-            client.add_flags([uid], [SEEN, DONE_KEYWORD], silent=True)
-            return Placement(self._endpoint.folder, uidvalidity, uid)
+    def _mark(self, client: Any, *, batch: list[_Done]) -> list[Placement | None]:
+        """Safe to repeat after a lost connection or a crash: a mail already moved is no
+        longer in the folder, and is reported as None (nothing to do), as one not found."""
+        current = self._session.uidvalidity
+        for done in batch:
+            if done.uidvalidity != current:
+                log.warning("%s: UIDVALIDITY changed; left in place, it returns under a new key",
+                            done.key)  # fmt: skip
+        uids = sorted({done.uid for done in batch if done.uidvalidity == current})
+        found = client.search(["UID", ",".join(map(str, uids)), "UNDELETED"]) if uids else []
+        present = set(map(int, found))
+        todo = [done for done in batch if done.uidvalidity == current and done.uid in present]
+        if len(todo) < len(batch):
+            log.debug("%d of %d no longer in the folder; nothing to do for them",
+                      len(batch) - len(todo), len(batch))  # fmt: skip
+        placed: dict[int, Placement] = {}
+        if self._done_action == "flag" and todo:
+            client.add_flags(sorted({d.uid for d in todo}), [SEEN, DONE_KEYWORD], silent=True)
+            placed = {d.uid: Placement(self._endpoint.folder, current, d.uid) for d in todo}
+        elif todo:
+            targets: dict[str, list[int]] = {}
+            for done in todo:
+                targets.setdefault(done.target, []).append(done.uid)
+            for target, target_uids in targets.items():
+                copied = self._move_to(client, sorted(set(target_uids)), target)
+                for uid in target_uids:
+                    placed[uid] = Placement(target, *copied.get(uid, (None, None)))
+        return [placed.get(done.uid) if done.uidvalidity == current else None for done in batch]
+
+    def _move_to(self, client: Any, uids: list[int], target: str) -> dict[int, tuple[int, int]]:
         folder = self._ensure_folder(client, target)
         try:
-            copied = self._move(client, uid, folder)
+            return self._move(client, uids, folder)
         except IMAPClientAbortError:
             raise
         except IMAPClientError as error:
             if "TRYCREATE" not in str(error):
                 raise
             self._folders.discard(folder)  # deleted behind our back: create it again
-            copied = self._move(client, uid, self._ensure_folder(client, target))
-        return Placement(target, *(copied or (None, None)))
+            return self._move(client, uids, self._ensure_folder(client, target))
 
-    def _move(self, client: Any, uid: int, folder: str) -> tuple[int, int] | None:
-        """Move one UID; returns (UIDVALIDITY, UID) in `folder` from COPYUID, when sent."""
+    def _move(self, client: Any, uids: list[int], folder: str) -> dict[int, tuple[int, int]]:
+        """Move these UIDs in one command; returns each one's (UIDVALIDITY, UID) in `folder`
+        from COPYUID, where the server sent it."""
         capabilities = self._session.capabilities
         _copyuid(client)  # forget any earlier one
         if "MOVE" in capabilities:
-            client.move([uid], folder)  # RFC 6851: COPYUID comes in an untagged OK
+            client.move(uids, folder)  # RFC 6851: COPYUID comes in an untagged OK
             return _copyuid(client)
-        client.copy([uid], folder)
-        copied = _copyuid(client)  # imaplib keeps it only when the server sent it untagged
-        client.add_flags([uid], [DELETED], silent=True)
+        client.copy(uids, folder)
+        copied = _copyuid(client)  # imaplib files the tagged OK's code with the untagged
+        client.add_flags(uids, [DELETED], silent=True)
         if "UIDPLUS" in capabilities:
-            client.uid_expunge([uid])
+            client.uid_expunge(uids)
         elif not self._warned_no_uidplus:
             self._warned_no_uidplus = True
             log.warning(
@@ -344,17 +401,48 @@ class ImapSource:
         return mail.uid, mail.uidvalidity
 
 
-def _copyuid(client: Any) -> tuple[int, int] | None:
-    """(UIDVALIDITY, UID) of the one message a MOVE or COPY just made (RFC 4315 COPYUID),
-    taken out of imaplib's untagged responses; None when the server sent none."""
+@dataclass(frozen=True)
+class _Done:
+    """One mail to put away: its key (for the log), where it is, and its folder."""
+
+    key: str
+    uid: int
+    uidvalidity: int
+    target: str
+
+
+def _copyuid(client: Any) -> dict[int, tuple[int, int]]:
+    """Source UID → (UIDVALIDITY, UID) in the target for what a MOVE or COPY just made
+    (RFC 4315 COPYUID), taken out of imaplib's untagged responses; empty when none came.
+    A MOVE of many may send several COPYUIDs (RFC 6851 allows one per batch of mails)."""
     responses = getattr(getattr(client, "_imap", None), "untagged_responses", None)
     if not isinstance(responses, dict):
-        return None
-    for data in reversed(responses.pop("COPYUID", None) or []):
+        return {}
+    copied: dict[int, tuple[int, int]] = {}
+    for data in responses.pop("COPYUID", None) or []:
         parts = (data.decode("ascii", "replace") if isinstance(data, bytes) else str(data)).split()
-        if len(parts) >= 3 and parts[0].isdigit() and parts[2].isdigit():
-            return int(parts[0]), int(parts[2])
-    return None
+        if len(parts) < 3 or not parts[0].isdigit():
+            continue
+        try:
+            sources, targets = _uids_of(parts[1]), _uids_of(parts[2])
+        except ValueError:
+            continue
+        if len(sources) == len(targets):
+            copied.update((s, (int(parts[0]), t)) for s, t in zip(sources, targets, strict=True))
+    return copied
+
+
+def _uids_of(sequence_set: str) -> list[int]:
+    """The UIDs of an IMAP sequence set (`4,7:9`), in its order; ranges ascend either way
+    round (RFC 3501: `9:7` is `7:9`)."""
+    uids: list[int] = []
+    for part in sequence_set.split(","):
+        first, _, last = part.partition(":")
+        low, high = sorted((int(first), int(last or first)))
+        if high - low >= MOVE_BATCH:  # more than was moved: not an answer to our command
+            raise ValueError(f"COPYUID range {part} is larger than a batch")
+        uids.extend(range(low, high + 1))
+    return uids
 
 
 def _is(response: Any, word: bytes, position: int) -> bool:

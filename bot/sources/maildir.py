@@ -19,6 +19,7 @@ import logging
 import mailbox
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +31,7 @@ from bot.sources import (
     Placement,
     SourceError,
     SourceMail,
+    Watermark,
     category_folder,
 )
 from bot.sources.stopping import StopFlag
@@ -81,7 +83,10 @@ class MaildirSource:
     def __repr__(self) -> str:
         return f"MaildirSource({str(self._path)!r}, done_action={self._done_action!r})"
 
-    def fetch_new(self, limit: int = 100, known: KnownKeys | None = None) -> list[SourceMail]:
+    def fetch_new(
+        self, limit: int = 100, known: KnownKeys | None = None, after: Watermark | None = None
+    ) -> list[SourceMail]:
+        """`after` is ignored: Maildir keys have no order to keep a mark in."""
         entries = [entry for entry in self._scan() if not self._is_done(entry)]
         entries.sort(key=lambda entry: (entry.mtime_ns, entry.key))
         if entries and known is not None:
@@ -110,11 +115,28 @@ class MaildirSource:
     def _source_key(self, maildir_key: str) -> str:
         return f"maildir:{self._path}:{maildir_key}"
 
+    @property
+    def fetched_through(self) -> Watermark | None:
+        return None
+
     def mark_done(self, mail: SourceMail, category: str) -> Placement | None:
-        key = self._maildir_key(mail)
-        destination = category_folder(self._folder_template, category)
+        return self.mark_done_many([(mail, category)])[0]
+
+    def mark_done_many(self, done: Sequence[tuple[SourceMail, str]]) -> list[Placement | None]:
+        """One scan of the inbox for the whole batch, then one rename per mail."""
+        keys = [self._maildir_key(mail) for mail, _category in done]  # all checked first
+        targets = [category_folder(self._folder_template, category) for _mail, category in done]
+        wanted = set(keys)
+        entries = {entry.key: entry for entry in self._scan() if entry.key in wanted}
+        return [
+            self._put_away(mail, destination, entries.pop(key, None))
+            for key, destination, (mail, _category) in zip(keys, targets, done, strict=True)
+        ]
+
+    def _put_away(
+        self, mail: SourceMail, destination: str, entry: _Entry | None
+    ) -> Placement | None:
         folder_name = destination.replace("/", ".")
-        entry = next((e for e in self._scan() if e.key == key), None)
         if entry is None:
             log.debug("%s is no longer in the inbox; nothing to do", mail.key)
             return None

@@ -281,6 +281,10 @@ class MailboxState(Base):
     last_fetch_at: Mapped[datetime | None]
     """The last fetch that succeeded (empty or not)."""
     last_error: Mapped[str | None] = mapped_column(Text)
+    fetched_uidvalidity: Mapped[int | None] = mapped_column(BigInteger)
+    fetched_uid: Mapped[int | None] = mapped_column(BigInteger)
+    """IMAP: every mail up to this UID (under `fetched_uidvalidity`) is queued or was
+    handled, so a fetch asks for the UIDs above it only (the source's `Watermark`)."""
 
 
 class UserRole(StrEnum):

@@ -22,7 +22,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from bot.sources import Placement, SourceMail
+from bot.sources import Placement, SourceMail, Watermark
 from bot.store.models import (
     InboundMail,
     InboundState,
@@ -221,21 +221,46 @@ def done_at_source(store: Store, mailbox: str, limit: int = 200) -> list[DoneMai
         ]
 
 
-def mark_done_at_source(store: Store, inbound_id: int, placed: Placement | None = None) -> None:
-    """Moved or flagged; `placed` records where, so its copy can be deleted later (#11)."""
+def mark_done_at_source(store: Store, done: Sequence[tuple[int, Placement | None]]) -> None:
+    """Moved or flagged, a batch in one transaction: (inbound id, where it went — recorded
+    so its copy can be deleted later, #11 — or None when it was not there to move)."""
+    if not done:
+        return
+    now = utc_now()
+    rows = [
+        {
+            "id": inbound_id,
+            "done_at": now,
+            "moved_folder": placed.folder[:500] if placed else None,
+            "moved_uidvalidity": placed.uidvalidity if placed else None,
+            "moved_uid": placed.uid if placed else None,
+        }
+        for inbound_id, placed in done
+    ]
     with store.session() as session, session.begin():
-        row = session.get_one(InboundMail, inbound_id)
-        row.done_at = utc_now()
-        if placed is not None:
-            row.moved_folder = placed.folder[:500]
-            row.moved_uidvalidity = placed.uidvalidity
-            row.moved_uid = placed.uid
+        session.execute(update(InboundMail), rows)  # by primary key, as one executemany
+
+
+def fetch_mark(store: Store, mailbox: str) -> Watermark | None:
+    """The mailbox's UID watermark (see `MailboxState.fetched_uid`), None before the first."""
+    with store.session() as session:
+        state = session.get(MailboxState, mailbox)
+        if state is None or state.fetched_uidvalidity is None or state.fetched_uid is None:
+            return None
+        return Watermark(state.fetched_uidvalidity, state.fetched_uid)
 
 
 def record_fetch(
-    store: Store, mailbox: str, fetcher: str, *, ok: bool, error: str | None = None
+    store: Store,
+    mailbox: str,
+    fetcher: str,
+    *,
+    ok: bool,
+    error: str | None = None,
+    mark: Watermark | None = None,
 ) -> None:
-    """The fetcher's heartbeat; `ok` also moves the time of the last good fetch."""
+    """The fetcher's heartbeat; `ok` also moves the time of the last good fetch, and `mark`
+    the UID watermark, once everything up to it is queued."""
     now = utc_now()
     with store.session() as session, session.begin():
         state = session.get(MailboxState, mailbox)
@@ -249,6 +274,9 @@ def record_fetch(
             state.last_error = None
         else:
             state.last_error = (error or "unknown error")[:2_000]
+        if mark is not None:
+            state.fetched_uidvalidity = mark.uidvalidity
+            state.fetched_uid = mark.uid
 
 
 def queue_depth(store: Store) -> int:

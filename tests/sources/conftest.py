@@ -31,7 +31,7 @@ def _unavailable(reason: str) -> NoReturn:
 
 
 @contextlib.contextmanager
-def private_dovecot(prefix: str) -> Iterator[DovecotServer]:
+def private_dovecot(prefix: str, mail_format: str = "maildir") -> Iterator[DovecotServer]:
     """A started, checked Dovecot of its own, stopped and removed afterwards.
 
     Fails under CI=true and skips elsewhere when Dovecot cannot be had.
@@ -42,7 +42,7 @@ def private_dovecot(prefix: str) -> Iterator[DovecotServer]:
     # Not pytest's tmp_path: its parents are private to this user, and Dovecot's mail
     # processes run as an unprivileged user when the tests run as root.
     root = Path(tempfile.mkdtemp(prefix=prefix))
-    server = DovecotServer(binary, root)
+    server = DovecotServer(binary, root, mail_format)
     try:
         server.prepare()
         server.start()

@@ -53,9 +53,11 @@ class Account:
 
 
 class DovecotServer:
-    def __init__(self, binary: str, root: Path) -> None:
+    def __init__(self, binary: str, root: Path, mail_format: str = "maildir") -> None:
         self.binary = binary
         self.root = root
+        self.mail_format = mail_format
+        """Dovecot's mailbox format (`maildir`, `sdbox`, `mdbox`): the benchmarks compare them."""
         self.imap_port = free_port(HOST)
         self.imaps_port = free_port(HOST)
         self.limited_port: int | None = free_port(LIMITED_HOST) if _can_bind(LIMITED_HOST) else None
@@ -126,6 +128,11 @@ class DovecotServer:
         with contextlib.suppress(ProcessLookupError):  # stragglers that outlived the master
             os.killpg(process.pid, signal.SIGKILL)
 
+    @property
+    def pid(self) -> int | None:
+        """The master's process id, which is also its process group's (None when stopped)."""
+        return None if self._process is None else self._process.pid
+
     def log_tail(self, lines: int = 30) -> str:
         if not self.log.exists():
             return "(no log)"
@@ -186,7 +193,7 @@ ssl_key = <{root}/key.pem
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 auth_failure_delay = 0
-mail_location = maildir:{root}/mail/%u
+mail_location = {self.mail_format}:{root}/mail/%u
 mail_uid = {uid}
 mail_gid = {gid}
 first_valid_uid = {min(uid, 1)}

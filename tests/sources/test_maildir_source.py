@@ -72,6 +72,31 @@ def test_mark_done_moves_the_file_into_a_maildir_plus_plus_folder(maildir):
     assert source.fetch_new() == []
 
 
+def test_mark_done_many_puts_each_mail_in_its_folder_in_the_order_given(maildir):
+    for n in range(4):
+        deliver(maildir, make_message(f"Søknad {n}"))
+    source = MaildirSource(maildir)
+    mails = source.fetch_new()
+    categories = ["new_application", "other", "new_application", "other"]
+    source.mark_done(mails[1], "other")  # moved before: nothing to do for it in the batch
+
+    placed = source.mark_done_many(list(zip(mails, categories, strict=True)))
+
+    assert [p.folder if p else None for p in placed] == [
+        "Triaged/new_application",
+        None,
+        "Triaged/new_application",
+        "Triaged/other",
+    ]
+    assert sorted(p.parent.parent.name for p in all_files(maildir)) == [
+        ".Triaged.new_application",
+        ".Triaged.new_application",
+        ".Triaged.other",
+        ".Triaged.other",
+    ]
+    assert source.fetch_new() == []
+
+
 def test_mark_done_is_idempotent_and_never_deletes(maildir):
     for n in range(3):
         deliver(maildir, make_message(f"Søknad {n}"))
