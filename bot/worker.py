@@ -61,23 +61,33 @@ class Worker:
         mail's own work only — not for a process start a kill could interrupt."""
         warm_up(self.context.extraction_limits)
 
-    def work_waiting(self) -> int:
-        """File queued mails until none is left (or a stop is asked); returns how many."""
+    def work_waiting(self, between: Callable[[], None] | None = None) -> int:
+        """File queued mails until none is left (or a stop is asked); returns how many.
+
+        A mail whose reply was queued has it sent at once, not after the rest of the queue:
+        new mail is claimed before backlog (`queue.claim`), and its applicant should not
+        wait for the backlog's filing either. `between` runs after each mail (the
+        one-process service takes newly arrived mail into the queue there).
+        """
         done = 0
         while not self.stopping():
             claimed = queue.claim(self.store, self.name, stale_after=self._stale_after)
             if not claimed:
                 break
             for mail in claimed:
-                self._file(mail)
+                if self._file(mail):
+                    self.deliver_replies()
                 done += 1
+            if between is not None:
+                between()
         return done
 
     @property
     def _stale_after(self) -> timedelta:
         return timedelta(seconds=self.settings.claim_timeout)
 
-    def _file(self, claimed: ClaimedMail) -> None:
+    def _file(self, claimed: ClaimedMail) -> bool:
+        """Triage and file one claimed mail; True when a reply to it waits in the outbox."""
         texts: tuple[AttachmentText, ...] = ()
         if claimed.attempts > self.settings.max_attempts:
             verdict = error_verdict(
@@ -107,7 +117,7 @@ class Worker:
         category = verdict.category.value
         queue.mark_filed(self.store, claimed.id, category, error=verdict.error)
         if filed.duplicate:
-            return  # filed by a worker that died before marking the queue
+            return False  # filed by a worker that died before marking the queue
         self.stats.filed += 1
         self.stats.by_category[category] = self.stats.by_category.get(category, 0) + 1
         log.info(
@@ -117,6 +127,7 @@ class Worker:
         )  # fmt: skip
         if self.on_filed is not None:
             self.on_filed(claimed.source_key, verdict)
+        return filed.outbox_id is not None
 
     def deliver_replies(self) -> None:
         """Send queued replies; a temporary failure leaves the rest for the next round.

@@ -84,11 +84,13 @@ class MaildirSource:
     def fetch_new(self, limit: int = 100, known: KnownKeys | None = None) -> list[SourceMail]:
         entries = [entry for entry in self._scan() if not self._is_done(entry)]
         entries.sort(key=lambda entry: (entry.mtime_ns, entry.key))
+        self._known = set()
         if entries and known is not None:
             held = known([self._source_key(entry.key) for entry in entries])
+            # What the caller holds counts as seen: no wake-up for it (as IMAP's high water).
+            self._known = {e.key for e in entries if self._source_key(e.key) in held}
             entries = [entry for entry in entries if self._source_key(entry.key) not in held]
         mails: list[SourceMail] = []
-        self._known = set()
         for entry in entries[: max(limit, 0)]:
             try:
                 raw = entry.path.read_bytes()
