@@ -421,7 +421,7 @@ def _ocr(ocr: dict[str, Any]) -> list[str]:
     pdfs = [s for s in scans if s["file"].lower().endswith(".pdf")]
     images = [s for s in scans if not s["file"].lower().endswith(".pdf")]
     out = [
-        "OCR against Tesseract's own time, the same pages (quiet shapes' run, load "
+        "OCR against Tesseract's own time, the same pages (measured before the shapes above, load "
         f"{ocr['load']:.1f}): *Tesseract* is its runs alone on the pages the bot renders, "
         "one after the other; *ours* is the whole isolated extraction (plain worker, then the "
         "niced OCR worker: render, blank-page test, pages in parallel where cores are idle, "
