@@ -150,12 +150,14 @@ class Service:
         Everything waiting is queued before the first mail is filed, and between mails the
         source is asked (at most every `ARRIVALS_EVERY` seconds) for mail that arrived
         since: so a new mail is in the queue, ahead of the backlog (`queue.claim`), within
-        one mail's triage — not after the whole backlog. Replies go out as each mail is
-        filed, before the mail is moved: the applicant waits on the one, nobody on the other.
+        one mail's triage — not after the whole backlog, and its reply goes out before the
+        backlog's filing goes on (`Worker.work_waiting`). Replies go out before the mail is
+        moved: the applicant waits on the one, nobody on the other.
         """
         taken = self._queue_waiting(batch)
         self._arrivals_next = time.monotonic() + ARRIVALS_EVERY
-        self.worker.work_waiting(between=lambda: self._take_arrivals(batch))
+        if self.worker.work_waiting(between=lambda: self._take_arrivals(batch)):
+            self.worker.deliver_replies()
         self.fetcher.move_filed()
         self.fetcher.tend_personal_data()  # held too long, or asked for (issue #11)
         return taken

@@ -64,19 +64,24 @@ class Worker:
     def work_waiting(self, between: Callable[[], None] | None = None) -> int:
         """File queued mails until none is left (or a stop is asked); returns how many.
 
-        A mail whose reply was queued has it sent at once, not after the rest of the queue:
-        new mail is claimed before backlog (`queue.claim`), and its applicant should not
-        wait for the backlog's filing either. `between` runs after each mail (the
-        one-process service takes newly arrived mail into the queue there).
+        New mail is claimed before backlog (`queue.claim`); when the next mail to file is
+        backlog, the replies filed so far are sent first, so an applicant's reply never
+        waits for a first import's filing. Between new mails filing goes on and the replies
+        follow (the caller sends them): filing never waits on a slow relay, and after one
+        round the relay refused, not again in this call. `between` runs after each mail
+        (the one-process service takes newly arrived mail into the queue there).
         """
         done = 0
+        unsent = False
+        relay_ok = True
         while not self.stopping():
             claimed = queue.claim(self.store, self.name, stale_after=self._stale_after)
             if not claimed:
                 break
             for mail in claimed:
-                if self._file(mail):
-                    self.deliver_replies()
+                if unsent and relay_ok and not mail.may_reply:
+                    relay_ok, unsent = self.deliver_replies(), False
+                unsent |= self._file(mail)
                 done += 1
             if between is not None:
                 between()
@@ -129,8 +134,9 @@ class Worker:
             self.on_filed(claimed.source_key, verdict)
         return filed.outbox_id is not None
 
-    def deliver_replies(self) -> None:
-        """Send queued replies; a temporary failure leaves the rest for the next round.
+    def deliver_replies(self) -> bool:
+        """Send queued replies; a temporary failure leaves the rest for the next round
+        (and gives False: the relay is unavailable).
 
         Each attempt is claimed and recorded before it starts (`sending_since`), so one
         worker sends each reply. A reply whose attempt a crash cut short is sent again only
@@ -140,9 +146,12 @@ class Worker:
         after = 0
         while batch := self.store.pending_replies(after=after):
             for pending in batch:
-                if self.stopping() or not self._deliver(pending):
-                    return
+                if self.stopping():
+                    return True
+                if not self._deliver(pending):
+                    return False
                 after = pending.id
+        return True
 
     def _deliver(self, pending: PendingReply) -> bool:
         """Send one queued reply; False when the relay is unavailable (stop this round)."""

@@ -218,9 +218,12 @@ def test_a_mail_arriving_while_a_backlog_is_filed_is_filed_and_answered_next(
         if len(filed) == 1:  # the applicant writes while the backlog is being filed
             deliver(service, make_mail("Vi søker om tilgang.", subject="Ny søknad"))
             new_mail_key.extend(set(_keys(inbox)) - set(keys_before))
+        if len(filed) == 3:
+            replies_before_the_rest.append(len(outbox(service)))
 
     keys_before = list(_keys(inbox))
     new_mail_key: list[str] = []
+    replies_before_the_rest: list[int] = []
     service.on_filed = on_filed
     try:
         service.run(once=True)
@@ -228,6 +231,7 @@ def test_a_mail_arriving_while_a_backlog_is_filed_is_filed_and_answered_next(
         service.close()
     assert len(filed) == 5 and len(new_mail_key) == 1
     assert new_mail_key[0] in filed[1], "the new mail is filed right after the mail in hand"
+    assert replies_before_the_rest == [1], "its reply goes out before the backlog goes on"
     replies = outbox(service)
     assert [str(r["Subject"]) for r in replies] == ["Re: Ny søknad"], "only it is answered"
 
