@@ -18,15 +18,11 @@ from enum import StrEnum
 from bot.rules import OfferMail
 from bot.verdict import AttachmentKind, ItemNote, NoteReason
 from parsers.attachments import Acceptance, AttachmentText
+from parsers.attachments.logos import looks_like_logo
 from parsers.attachments.signature import acceptance_from_text
 
 CODE = "signed_offer"
 
-LOGO_MAX_BYTES = 40_000
-"""An image smaller than this with next to no text is a signature logo, never an offer
-(a phone photo or scan of a signed page is 100 KB and more, and OCR reads its words)."""
-LOGO_MAX_TEXT = 40
-_LOGO_NAME = re.compile(r"^(?:image|img|logo|outlook|~wrd)\d*\b.*\.(?:png|gif|jpe?g|bmp)$", re.I)
 POOR_OCR_CHARS = 80
 """A scan whose OCR gives fewer characters than this shows nothing the bot can judge."""
 
@@ -71,14 +67,8 @@ class OfferCheck:
 
 
 def is_logo(file: OfferFile) -> bool:
-    """A small image with next to no text (Outlook's `image001.png` from the signature)."""
-    attachment = file.attachment
-    if attachment.format != "image":
-        return False
-    small = 0 < file.size < LOGO_MAX_BYTES
-    wordless = len(attachment.text.strip()) < LOGO_MAX_TEXT
-    named = bool(_LOGO_NAME.match(attachment.filename))
-    return wordless and (small or (named and file.inline))
+    """A signature logo (`parsers/attachments/logos.py`): never a signed offer."""
+    return looks_like_logo(file.attachment, file.size, file.inline)
 
 
 def claims_attached(mail_text: str, words: OfferMail) -> str | None:

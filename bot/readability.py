@@ -23,6 +23,7 @@ from bot.requirements import Requirement, missing_items
 from bot.rules import PhraseSet
 from bot.verdict import AttachmentKind, Category, ItemNote, NoteReason
 from parsers.attachments import AttachmentText
+from parsers.attachments.logos import may_be_a_document
 
 
 class Legibility(StrEnum):
@@ -48,13 +49,6 @@ block); the 30 e-mail logos (`image001.png`) read 0–14 letters."""
 _WORD = re.compile(r"[^\W\d_]{2,}(?:[-'][^\W\d_]+)*")
 _VOWELS = frozenset("aeiouyæøåéèáàöäü")
 _EDGE_PUNCTUATION = ".,:;!?()[]{}\"'«»“”‘’*-–—/"
-_LOGO_NAME = re.compile(
-    r"^(?:image\d+|img\d{3}|logo[\w-]*|signatur[\w-]*|signature[\w-]*|outlook[\w-]*)"
-    r"\.(?:png|gif|jpe?g|bmp)$",
-    re.IGNORECASE,
-)
-"""Images a mail client puts in a signature: never a scanned document."""
-
 _MENTIONS: dict[str, PhraseSet] = {
     "application_form": PhraseSet.of(
         [
@@ -187,7 +181,7 @@ def read_attachments(
     for attachment, kind in zip(attachments, kinds, strict=True):
         seen = legibility(attachment)
         may_be = _codes_of(kind, requirements)
-        if not may_be and seen is not Legibility.READ and _may_be_a_document(attachment):
+        if not may_be and seen is not Legibility.READ and may_be_a_document(attachment):
             may_be = mentioned
         readings.append(
             AttachmentReading(attachment.filename, kind, seen, may_be, _source(attachment, seen))
@@ -284,13 +278,6 @@ def _codes_of(kind: AttachmentKind, requirements: tuple[Requirement, ...]) -> fr
     if kind is AttachmentKind.OTHER:
         return frozenset()
     return frozenset(r.code for r in requirements if kind.value in r.satisfied_by)
-
-
-def _may_be_a_document(attachment: AttachmentText) -> bool:
-    """A PDF or a photographed page may be any document; a signature's logo is not."""
-    if attachment.format == "image":
-        return not _LOGO_NAME.match(attachment.filename.strip())
-    return attachment.format in ("pdf", "docx", "xlsx", "text", "other")
 
 
 def _source(attachment: AttachmentText, seen: Legibility) -> str:

@@ -39,6 +39,9 @@ from bot.worker import Worker
 log = logging.getLogger(__name__)
 
 STANDBY_RETRY = 1.0
+ARRIVALS_EVERY = 0.25
+"""Seconds between the one-process service's looks for new mail while it files a queue:
+one look (IMAP NOOP and UID SEARCH, or a Maildir scan) costs a few milliseconds."""
 """Seconds between a standby's tries at the mailbox lock: the takeover delay after a crash."""
 
 
@@ -68,6 +71,7 @@ class Service:
     on_filed: Callable[[str, Verdict], None] | None = None
     """Called with the source key and verdict after each mail is filed (progress display)."""
     _stopping: bool = False
+    _arrivals_next: float = 0.0
 
     def __post_init__(self) -> None:
         self.fetcher = Fetcher(self.settings, self.source, self.store)
@@ -141,14 +145,38 @@ class Service:
 
     def process_waiting_mail(self, batch: int = 100) -> int:
         """Queue, file, answer and move what the source holds now; returns how many mails
-        it took. Replies go out before the mail is moved: the applicant waits on the one,
-        nobody on the other."""
-        taken = self.fetcher.fetch_waiting(batch)
-        if self.worker.work_waiting():
+        it took.
+
+        Everything waiting is queued before the first mail is filed, and between mails the
+        source is asked (at most every `ARRIVALS_EVERY` seconds) for mail that arrived
+        since: so a new mail is in the queue, ahead of the backlog (`queue.claim`), within
+        one mail's triage — not after the whole backlog, and its reply goes out before the
+        backlog's filing goes on (`Worker.work_waiting`). Replies go out before the mail is
+        moved: the applicant waits on the one, nobody on the other.
+        """
+        taken = self._queue_waiting(batch)
+        self._arrivals_next = time.monotonic() + ARRIVALS_EVERY
+        if self.worker.work_waiting(between=lambda: self._take_arrivals(batch)):
             self.worker.deliver_replies()
         self.fetcher.move_filed()
         self.fetcher.tend_personal_data()  # held too long, or asked for (issue #11)
         return taken
+
+    def _queue_waiting(self, batch: int) -> int:
+        taken = 0
+        while not self._stopping and (fetched := self.fetcher.fetch_waiting(batch)):
+            taken += fetched
+        return taken
+
+    def _take_arrivals(self, batch: int) -> None:
+        """Between two mails: queue what arrived meanwhile; else move what was filed."""
+        if time.monotonic() < self._arrivals_next:
+            return
+        if self.source.wait_for_mail(0) and self._queue_waiting(batch):
+            self._arrivals_next = time.monotonic()  # claim the new mail next, move later
+            return
+        self.fetcher.move_filed()
+        self._arrivals_next = time.monotonic() + ARRIVALS_EVERY
 
     def deliver_replies(self) -> None:
         self.worker.deliver_replies()

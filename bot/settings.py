@@ -53,6 +53,17 @@ class Limits(BaseModel):
     kill_extraction_after_seconds: float = 30.0
     """Hard wall-clock limit of one isolated extraction (`max_seconds_per_attachment` is the
     limit the extractors keep themselves)."""
+    ocr_workers: int = Field(default=1, ge=1)
+    """Scans (scanned PDFs, images) read by OCR at once per process; the rest wait."""
+    ocr_niceness: int = Field(default=5, ge=0, le=19)
+    """How much lower the OCR workers' CPU priority is (`os.nice`): on a busy server the next
+    applicant's triage goes before a scan's OCR."""
+    ocr_parallel_pages: int = Field(default=2, ge=1)
+    """Pages of one scan read at once, as far as idle cores allow."""
+    logo_max_bytes: int = Field(default=20_000, ge=0)
+    logo_max_pixels: int = Field(default=250_000, ge=0)
+    """An inline image the mail's HTML shows by `cid:` at or under either size is a
+    signature logo and is not read by OCR; a readable page is far larger in both."""
 
     def extraction(self) -> ExtractionLimits:
         return ExtractionLimits(
@@ -65,6 +76,11 @@ class Limits(BaseModel):
             isolate=self.isolate_extraction,
             max_memory_mb=self.max_worker_memory_mb,
             kill_after_seconds=self.kill_extraction_after_seconds,
+            ocr_workers=self.ocr_workers,
+            ocr_niceness=self.ocr_niceness,
+            ocr_parallel_pages=self.ocr_parallel_pages,
+            logo_max_bytes=self.logo_max_bytes,
+            logo_max_pixels=self.logo_max_pixels,
         )
 
     def mail(self) -> MailLimits:

@@ -61,23 +61,38 @@ class Worker:
         mail's own work only — not for a process start a kill could interrupt."""
         warm_up(self.context.extraction_limits)
 
-    def work_waiting(self) -> int:
-        """File queued mails until none is left (or a stop is asked); returns how many."""
+    def work_waiting(self, between: Callable[[], None] | None = None) -> int:
+        """File queued mails until none is left (or a stop is asked); returns how many.
+
+        New mail is claimed before backlog (`queue.claim`); when the next mail to file is
+        backlog, the replies filed so far are sent first, so an applicant's reply never
+        waits for a first import's filing. Between new mails filing goes on and the replies
+        follow (the caller sends them): filing never waits on a slow relay, and after one
+        round the relay refused, not again in this call. `between` runs after each mail
+        (the one-process service takes newly arrived mail into the queue there).
+        """
         done = 0
+        unsent = False
+        relay_ok = True
         while not self.stopping():
             claimed = queue.claim(self.store, self.name, stale_after=self._stale_after)
             if not claimed:
                 break
             for mail in claimed:
-                self._file(mail)
+                if unsent and relay_ok and not mail.may_reply:
+                    relay_ok, unsent = self.deliver_replies(), False
+                unsent |= self._file(mail)
                 done += 1
+            if between is not None:
+                between()
         return done
 
     @property
     def _stale_after(self) -> timedelta:
         return timedelta(seconds=self.settings.claim_timeout)
 
-    def _file(self, claimed: ClaimedMail) -> None:
+    def _file(self, claimed: ClaimedMail) -> bool:
+        """Triage and file one claimed mail; True when a reply to it waits in the outbox."""
         texts: tuple[AttachmentText, ...] = ()
         if claimed.attempts > self.settings.max_attempts:
             verdict = error_verdict(
@@ -107,7 +122,7 @@ class Worker:
         category = verdict.category.value
         queue.mark_filed(self.store, claimed.id, category, error=verdict.error)
         if filed.duplicate:
-            return  # filed by a worker that died before marking the queue
+            return False  # filed by a worker that died before marking the queue
         self.stats.filed += 1
         self.stats.by_category[category] = self.stats.by_category.get(category, 0) + 1
         log.info(
@@ -117,9 +132,11 @@ class Worker:
         )  # fmt: skip
         if self.on_filed is not None:
             self.on_filed(claimed.source_key, verdict)
+        return filed.outbox_id is not None
 
-    def deliver_replies(self) -> None:
-        """Send queued replies; a temporary failure leaves the rest for the next round.
+    def deliver_replies(self) -> bool:
+        """Send queued replies; a temporary failure leaves the rest for the next round
+        (and gives False: the relay is unavailable).
 
         Each attempt is claimed and recorded before it starts (`sending_since`), so one
         worker sends each reply. A reply whose attempt a crash cut short is sent again only
@@ -129,9 +146,12 @@ class Worker:
         after = 0
         while batch := self.store.pending_replies(after=after):
             for pending in batch:
-                if self.stopping() or not self._deliver(pending):
-                    return
+                if self.stopping():
+                    return True
+                if not self._deliver(pending):
+                    return False
                 after = pending.id
+        return True
 
     def _deliver(self, pending: PendingReply) -> bool:
         """Send one queued reply; False when the relay is unavailable (stop this round)."""

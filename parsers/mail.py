@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import codecs
+import dataclasses
 import email
 import email.parser
 import email.policy
@@ -27,6 +28,7 @@ from email.message import Message
 import tnefparse
 from mailparser.utils import convert_mail_date, decode_header_part, get_addresses
 
+from parsers.attachments.logos import cid_references, content_id
 from parsers.message import Address, MailText, ParsedMail, RawAttachment
 from parsers.text import html_to_text, split_body
 
@@ -124,6 +126,8 @@ class _Walk:
     attachments: list[RawAttachment] = field(default_factory=list)
     defects: list[str] = field(default_factory=list)
     counts: _Counts = field(default_factory=_Counts)
+    cids: set[str] = field(default_factory=set)
+    """Content-IDs an HTML body of this mail (or a mail inside it) shows by `cid:`."""
 
     def attachment_room(self) -> bool:
         if self.counts.attachments < self.limits.max_attachments:
@@ -201,7 +205,10 @@ def _assemble(message: Message, walk: _Walk, text: MailText) -> ParsedMail:
         headers=headers,
         content_type=message.get_content_type(),
         text=text,
-        attachments=tuple(walk.attachments),
+        attachments=tuple(
+            dataclasses.replace(a, shown_in_html=True) if a.content_id in walk.cids else a
+            for a in walk.attachments
+        ),
         defects=tuple(dict.fromkeys(walk.defects)),
     )
 
@@ -258,6 +265,7 @@ def _walk_forwarded(part: Message, walk: _Walk, depth: int, quoted_back: bool) -
     (walk.quoted if quoted_back else walk.forwarded).append(text)
     walk.attachments.extend(inner_walk.attachments)
     walk.defects.extend(inner_walk.defects)
+    walk.cids |= inner_walk.cids
 
 
 def _take_leaf(part: Message, walk: _Walk, origin: str) -> None:
@@ -280,6 +288,8 @@ def _take_leaf(part: Message, walk: _Walk, origin: str) -> None:
     if is_body_text:
         text = decode_text(data, part.get_content_charset())
         (walk.plain if content_type == "text/plain" else walk.html).append(text)
+        if content_type == "text/html":
+            walk.cids |= cid_references(text)
         return
     if content_type in ("message/delivery-status", "text/rfc822-headers"):
         walk.quoted.append(decode_text(data, part.get_content_charset()))
@@ -297,6 +307,7 @@ def _take_leaf(part: Message, walk: _Walk, origin: str) -> None:
             content_type=content_type,
             payload=data,
             inline=disposition == "inline" or bool(part.get("content-id") and not raw_name),
+            content_id=content_id(str(part.get("content-id") or "")),
             origin=origin,
         )
     )

@@ -42,6 +42,10 @@ class RawAttachment:
     content_type: str
     payload: bytes
     inline: bool = False
+    content_id: str = ""
+    """The part's Content-ID, without angle brackets, lower-cased ("" when it has none)."""
+    shown_in_html: bool = False
+    """An HTML body of the mail shows it by `cid:` (a logo, or a pasted picture)."""
     origin: str = "mail"
     """Where it was found: `mail`, `forwarded` (inside message/rfc822) or `tnef`."""
 

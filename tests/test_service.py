@@ -5,8 +5,10 @@ from __future__ import annotations
 import email
 import email.policy
 import mailbox
+import os
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -195,3 +197,46 @@ def test_a_stop_signal_never_waits_on_the_lock_of_the_workers_shared_event(
         stopper.join(timeout=5)
         assert not stopper.is_alive(), "stop() waited on the event's lock"
     store.engine.dispose()
+
+
+def test_a_mail_arriving_while_a_backlog_is_filed_is_filed_and_answered_next(
+    tmp_path: Path, context: TriageContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.service.ARRIVALS_EVERY", 0.0)
+    cutoff = datetime(2026, 12, 1, tzinfo=UTC)
+    service = maildir_service(tmp_path, context, reply_cutoff=cutoff)
+    inbox = Path(service.settings.source)
+    for n in range(4):
+        deliver(service, make_mail(f"Gammel søknad nummer {n}.", subject=f"Backlog {n}"))
+    before = (cutoff - timedelta(days=30)).timestamp()
+    for file in (inbox / "new").iterdir():
+        os.utime(file, (before, before))  # Maildir's arrival time: a month before the cut-off
+    filed: list[str] = []
+
+    def on_filed(_key: str, _verdict: object) -> None:
+        filed.append(_key)
+        if len(filed) == 1:  # the applicant writes while the backlog is being filed
+            deliver(service, make_mail("Vi søker om tilgang.", subject="Ny søknad"))
+            new_mail_key.extend(set(_keys(inbox)) - set(keys_before))
+        if len(filed) == 3:
+            replies_before_the_rest.append(len(outbox(service)))
+
+    keys_before = list(_keys(inbox))
+    new_mail_key: list[str] = []
+    replies_before_the_rest: list[int] = []
+    service.on_filed = on_filed
+    try:
+        service.run(once=True)
+    finally:
+        service.close()
+    assert len(filed) == 5 and len(new_mail_key) == 1
+    assert new_mail_key[0] in filed[1], "the new mail is filed right after the mail in hand"
+    assert replies_before_the_rest == [1], "its reply goes out before the backlog goes on"
+    replies = outbox(service)
+    assert [str(r["Subject"]) for r in replies] == ["Re: Ny søknad"], "only it is answered"
+
+
+def _keys(inbox: Path) -> Iterator[str]:
+    for sub in ("new", "cur"):
+        for file in (inbox / sub).iterdir():
+            yield file.name.split(":")[0]

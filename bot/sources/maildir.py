@@ -89,11 +89,13 @@ class MaildirSource:
         """`after` is ignored: Maildir keys have no order to keep a mark in."""
         entries = [entry for entry in self._scan() if not self._is_done(entry)]
         entries.sort(key=lambda entry: (entry.mtime_ns, entry.key))
+        self._known = set()
         if entries and known is not None:
             held = known([self._source_key(entry.key) for entry in entries])
+            # What the caller holds counts as seen: no wake-up for it (as IMAP's high water).
+            self._known = {e.key for e in entries if self._source_key(e.key) in held}
             entries = [entry for entry in entries if self._source_key(entry.key) not in held]
         mails: list[SourceMail] = []
-        self._known = set()
         for entry in entries[: max(limit, 0)]:
             try:
                 raw = entry.path.read_bytes()

@@ -206,7 +206,10 @@ class InboundMail(Base):
     """
 
     __tablename__ = "inbound"
-    __table_args__ = (Index("ix_inbound_state_id", "state", "id"),)
+    __table_args__ = (
+        Index("ix_inbound_state_id", "state", "id"),
+        Index("ix_inbound_state_reply_id", "state", "may_reply", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     mailbox: Mapped[str] = mapped_column(String(500), index=True)

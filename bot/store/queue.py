@@ -120,8 +120,12 @@ def inbound_state(store: Store, source_key: str) -> str | None:
 def claim(
     store: Store, worker: str, *, limit: int = 1, stale_after: timedelta = timedelta(minutes=10)
 ) -> list[ClaimedMail]:
-    """Take up to `limit` queued mails, oldest first, that no live worker holds.
+    """Take up to `limit` queued mails that no live worker holds: new mail first, then the
+    backlog, each oldest first.
 
+    New mail is mail that may be answered (it arrived after the reply cut-off): an
+    applicant waits for its reply, nobody waits for the filing of a first import's old
+    mail, so a backlog of thousands never stands between a new mail and its reply.
     A claim is abandoned when it is older than `stale_after`, or at once when it was made
     on this machine by a process that no longer exists (a restart after a crash resumes
     without waiting).
@@ -138,20 +142,25 @@ def claim(
                 )
             ).all()
         )
-        query = (
-            select(InboundMail)
-            .where(
-                InboundMail.state == InboundState.QUEUED.value,
-                InboundMail.claimed_at.is_(None)
-                | (InboundMail.claimed_at < now - stale_after)
-                | InboundMail.claimed_by.in_(dead),
+        rows: list[InboundMail] = []
+        for new in (True, False):
+            if len(rows) >= limit:
+                break
+            query = (
+                select(InboundMail)
+                .where(
+                    InboundMail.state == InboundState.QUEUED.value,
+                    InboundMail.may_reply == new,
+                    InboundMail.claimed_at.is_(None)
+                    | (InboundMail.claimed_at < now - stale_after)
+                    | InboundMail.claimed_by.in_(dead),
+                )
+                .order_by(InboundMail.id)
+                .limit(limit - len(rows))
             )
-            .order_by(InboundMail.id)
-            .limit(limit)
-        )
-        if store.engine.dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        rows = session.scalars(query).all()
+            if store.engine.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            rows.extend(session.scalars(query).all())
         for row in rows:
             row.claimed_by = worker[:200]
             row.claimed_at = now

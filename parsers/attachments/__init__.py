@@ -35,6 +35,19 @@ class ExtractionLimits:
     """Address-space limit of an isolated worker: a bomb that needs more kills only it."""
     kill_after_seconds: float = 30.0
     """Wall-clock limit of an isolated extraction; `max_seconds` is the polite one inside."""
+    logo_max_bytes: int = 20_000
+    logo_max_pixels: int = 250_000
+    """An inline image the HTML shows by `cid:` at or under either size is a signature logo:
+    not read by OCR (`logos.py`). A readable page is megapixels and 100 KB and more."""
+    ocr_workers: int = 1
+    """Isolated OCR runs (scanned PDFs, images) at once per process; more wait their turn."""
+    ocr_niceness: int = 5
+    """`os.nice` increment of the isolated OCR workers: triage of the next mail goes first."""
+    ocr_parallel_pages: int = 2
+    """Pages of one scan read at once (Tesseract processes); 1 reads them one by one."""
+    defer_ocr: bool = False
+    """Set by the extraction pool for its plain workers: a scan comes back `ocr_deferred`
+    and is read again in an OCR worker."""
 
 
 FieldOrigin = Literal["acroform", "content_control", "table", "line", "checkbox"]
@@ -143,6 +156,14 @@ class AttachmentText:
     answers and rows above are already masked."""
     members: tuple[AttachmentText, ...] = ()
     """For a zip archive: the files inside it, each read like an attachment of its own."""
+    logo: bool = False
+    """A signature logo (an inline image the HTML shows, small): not read by OCR."""
+    ocr_deferred: bool = False
+    """A scan left for an OCR worker (`ExtractionLimits.defer_ocr`); never seen by triage."""
+
+    @property
+    def needs_ocr_worker(self) -> bool:
+        return self.ocr_deferred or any(m.ocr_deferred for m in self.members)
 
     @property
     def text_chars(self) -> int:
@@ -150,17 +171,23 @@ class AttachmentText:
 
 
 def extract_attachment(
-    filename: str, content_type: str, payload: bytes, limits: ExtractionLimits
+    filename: str,
+    content_type: str,
+    payload: bytes,
+    limits: ExtractionLimits,
+    *,
+    shown_inline: bool = False,
 ) -> AttachmentText:
     """Sniff the real format, enforce `max_bytes`, extract; never raises.
 
     Any exception (ours or a library's) becomes `error`, so one hostile attachment cannot
-    stop the triage of the mail it came with.
+    stop the triage of the mail it came with. `shown_inline`: an inline part the HTML body
+    shows by `cid:` (a small one is a signature logo, not read by OCR).
     """
     try:
         from parsers.attachments.dispatch import extract
 
-        return extract(filename, content_type, payload, limits)
+        return extract(filename, content_type, payload, limits, shown_inline=shown_inline)
     except Exception as exc:  # the last line of defence; dispatch already catches per format
         from parsers.attachments.common import describe_error
 

@@ -114,7 +114,12 @@ def _ole2_error(payload: bytes) -> str:
 
 
 def _run(
-    fmt: Format, filename: str, content_type: str, payload: bytes, limits: ExtractionLimits
+    fmt: Format,
+    filename: str,
+    content_type: str,
+    payload: bytes,
+    limits: ExtractionLimits,
+    shown_inline: bool = False,
 ) -> AttachmentText:
     # The polite wall-clock bound ends before the isolated worker's hard kill, so an
     # overrun still returns the text read so far.
@@ -136,9 +141,14 @@ def _run(
 
         return extract_text(filename, content_type, payload, limits, deadline)
     if fmt == "image":
+        from parsers.attachments.logos import is_signature_logo
         from parsers.attachments.ocr import ocr_image
         from parsers.attachments.signature import acceptance_from_text
 
+        if shown_inline and is_signature_logo(payload, limits):
+            return AttachmentText(filename, content_type, "image", "", scanned=True, logo=True)
+        if limits.defer_ocr and limits.ocr_pages > 0:
+            return AttachmentText(filename, content_type, "image", "", ocr_deferred=True)
         try:
             text, cut, ink = ocr_image(payload, limits, deadline)
         except Exception as exc:  # Pillow: unidentified, truncated or bomb-sized images
@@ -158,7 +168,13 @@ def _run(
 
 
 def extract(
-    filename: str, content_type: str, payload: bytes, limits: ExtractionLimits, depth: int = 0
+    filename: str,
+    content_type: str,
+    payload: bytes,
+    limits: ExtractionLimits,
+    depth: int = 0,
+    *,
+    shown_inline: bool = False,
 ) -> AttachmentText:
     """The body of `extract_attachment` (which adds the last-resort guard). `depth` 1: a
     file inside a zip (a zip inside a zip is not opened)."""
@@ -181,7 +197,8 @@ def extract(
             warnings.simplefilter("ignore")
             if fmt == "other" and payload.startswith(_ZIP_MAGIC) and depth == 0:
                 return _read_zip(filename, content_type, payload, limits)
-            return set_apart(_run(fmt, filename, content_type, payload, limits), payload)
+            read = _run(fmt, filename, content_type, payload, limits, shown_inline)
+            return read if read.ocr_deferred else set_apart(read, payload)
     except Exception as exc:  # a library failure we did not map: contain it, name it
         error = f"{_LABEL.get(fmt, fmt)} extraction failed: {describe_error(exc)}"
         return AttachmentText(filename, content_type, fmt, "", error=error)

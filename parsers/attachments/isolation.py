@@ -23,6 +23,7 @@ hostile files belong behind the same limits, never in the web process.
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import multiprocessing
 import os
 import resource
@@ -68,7 +69,9 @@ _R = TypeVar("_R")
 def _extract(task: tuple[RawAttachment, ExtractionLimits]) -> tuple[AttachmentText, bool]:
     """One attachment's text in the worker: (text, the worker is still healthy)."""
     raw, limits = task
-    result = extract_attachment(raw.filename, raw.content_type, raw.payload, limits)
+    result = extract_attachment(
+        raw.filename, raw.content_type, raw.payload, limits, shown_inline=shown_inline(raw)
+    )
     out_of_memory = bool(result.error and "MemoryError" in result.error)
     if out_of_memory:
         result = _failed(raw, limits, f"ran out of memory (over {limits.max_memory_mb} MB)")
@@ -83,10 +86,19 @@ def _preview(task: tuple[bytes, int, PreviewLimits]) -> tuple[PreviewResult, boo
     return result, healthy
 
 
-def _serve(connection: Connection, max_memory_bytes: int) -> None:
+def _niceness(_: object) -> tuple[int, bool]:
+    """The worker's own niceness (what `os.nice` set at its start)."""
+    return os.nice(0), True
+
+
+def _serve(connection: Connection, max_memory_bytes: int, niceness: int = 0) -> None:
     """The worker's loop: receive (task function, its argument), send (result, still healthy).
 
-    The task functions are this module's `_extract` and `_preview`, pickled by name."""
+    The task functions are this module's `_extract` and `_preview`, pickled by name. An
+    OCR worker lowers its own CPU priority first (`niceness`), and Tesseract, its child,
+    inherits it."""
+    if niceness > 0:
+        os.nice(niceness)
     if max_memory_bytes > 0:
         resource.setrlimit(resource.RLIMIT_AS, (max_memory_bytes, max_memory_bytes))
     while True:
@@ -110,30 +122,31 @@ class WorkerFault:
     reason: str
 
 
+_Kind = tuple[int, int]
+"""(address-space limit in MB, niceness): which workers may serve a task."""
+
+
 class _Worker:
     """One child process and the parent's end of its pipe."""
 
-    def __init__(self, context: ForkServerContext, max_memory_mb: int) -> None:
+    def __init__(self, context: ForkServerContext, kind: _Kind) -> None:
+        max_memory_mb, niceness = kind
         parent_end, child_end = context.Pipe()
         process: BaseProcess = context.Process(
             target=_serve,
-            args=(child_end, max_memory_mb * _MB),
-            name="mikrobot-extraction",
+            args=(child_end, max_memory_mb * _MB, niceness),
+            name="mikrobot-ocr" if niceness else "mikrobot-extraction",
             daemon=True,
         )
         process.start()
         child_end.close()
         self.process = process
         self.connection = parent_end
-        self.max_memory_mb = max_memory_mb
+        self.kind = kind
         self.tasks = 0
 
-    def usable(self, max_memory_mb: int) -> bool:
-        return (
-            self.process.is_alive()
-            and self.max_memory_mb == max_memory_mb
-            and self.tasks < MAX_TASKS_PER_WORKER
-        )
+    def usable(self) -> bool:
+        return self.process.is_alive() and self.tasks < MAX_TASKS_PER_WORKER
 
     def stop(self) -> None:
         """Kill at once: a worker is only stopped when it overran or is no longer needed."""
@@ -144,30 +157,60 @@ class _Worker:
 
 
 class ExtractionPool:
-    """Warm extraction workers of one process; thread-safe, one worker per concurrent call."""
+    """Warm extraction workers of one process; thread-safe, one worker per concurrent call.
+
+    Two kinds of worker: plain ones read every attachment's text, and OCR workers, at a
+    lower CPU priority (`ExtractionLimits.ocr_niceness`) and at most `ocr_workers` at a
+    time, read the scans. A plain worker hands a scan back unread (`ocr_deferred`), and
+    the pool reads it again in an OCR worker: so a scan costs its own mail the OCR time,
+    while the triage of other mail, in other processes, keeps the CPU first.
+    """
 
     def __init__(self) -> None:
         self._context = multiprocessing.get_context("forkserver")
         self._context.set_forkserver_preload(list(PRELOAD))
-        self._idle: list[_Worker] = []
+        self._idle: dict[_Kind, list[_Worker]] = {}
         self._lock = threading.Lock()
+        self._ocr_slots: dict[int, threading.BoundedSemaphore] = {}
 
     def extract(self, raw: RawAttachment, limits: ExtractionLimits) -> AttachmentText:
-        """`extract_attachment` in a worker, killed after `limits.kill_after_seconds`."""
+        """`extract_attachment` in a worker, killed after `limits.kill_after_seconds`; a
+        scan is read again by an OCR worker."""
 
         def failed(fault: WorkerFault) -> AttachmentText:
             reason = f"extraction {fault.reason}" if fault.timed_out else fault.reason
             return _failed(raw, limits, reason)
 
+        plain = dataclasses.replace(limits, defer_ocr=True)
         result = self.run(
             _extract,
-            (raw, limits),
+            (raw, plain),
             seconds=limits.kill_after_seconds,
             max_memory_mb=limits.max_memory_mb,
             failed=failed,
         )
         assert isinstance(result, AttachmentText)
+        if not result.needs_ocr_worker:
+            return result
+        with self.ocr_slot(limits.ocr_workers):
+            result = self.run(
+                _extract,
+                (raw, dataclasses.replace(limits, defer_ocr=False)),
+                seconds=limits.kill_after_seconds,
+                max_memory_mb=limits.max_memory_mb,
+                failed=failed,
+                niceness=limits.ocr_niceness,
+            )
+        assert isinstance(result, AttachmentText)
         return result
+
+    def ocr_slot(self, workers: int) -> threading.BoundedSemaphore:
+        """The semaphore that holds this process's OCR runs to `workers` at a time."""
+        with self._lock:
+            slot = self._ocr_slots.get(workers)
+            if slot is None:
+                slot = self._ocr_slots[workers] = threading.BoundedSemaphore(max(1, workers))
+            return slot
 
     def render_preview(self, payload: bytes, page: int, limits: PreviewLimits) -> PreviewResult:
         """`render_preview` in a worker, killed after `limits.kill_after_seconds`."""
@@ -194,10 +237,12 @@ class ExtractionPool:
         seconds: float,
         max_memory_mb: int,
         failed: Callable[[WorkerFault], _R],
+        niceness: int = 0,
     ) -> _R:
         """`function(argument)` in a worker (a module-level function of this module), killed
-        after `seconds`; `failed` says what a timeout or a dead worker gives instead."""
-        worker = self._checkout(max_memory_mb)
+        after `seconds`; `failed` says what a timeout or a dead worker gives instead. A
+        worker of `niceness` > 0 runs at that lower CPU priority (the OCR workers)."""
+        worker = self._checkout((max_memory_mb, max(0, niceness)))
         worker.tasks += 1
         try:
             worker.connection.send((function, argument))
@@ -219,33 +264,37 @@ class ExtractionPool:
             worker.stop()
         return result  # type: ignore[no-any-return]
 
-    def warm_up(self, max_memory_mb: int) -> None:
+    def warm_up(self, max_memory_mb: int, niceness: int = 0) -> None:
         """Start a worker now (the forkserver with its preloaded parsers, ~0.6 s), so the
         first attachment of a run does not pay for it."""
+        kind = (max_memory_mb, max(0, niceness))
         with self._lock:
-            if self._idle:
+            if self._idle.get(kind):
                 return
-        self._checkin(_Worker(self._context, max_memory_mb))
+        self._checkin(_Worker(self._context, kind))
 
     def close(self) -> None:
         with self._lock:
-            idle, self._idle = self._idle, []
-        for worker in idle:
-            worker.stop()
+            idle, self._idle = self._idle, {}
+        for workers in idle.values():
+            for worker in workers:
+                worker.stop()
 
-    def _checkout(self, max_memory_mb: int) -> _Worker:
+    def _checkout(self, kind: _Kind) -> _Worker:
         with self._lock:
-            while self._idle:
-                worker = self._idle.pop()
-                if worker.usable(max_memory_mb):
+            idle = self._idle.get(kind, [])
+            while idle:
+                worker = idle.pop()
+                if worker.usable():
                     return worker
                 worker.stop()
-        return _Worker(self._context, max_memory_mb)
+        return _Worker(self._context, kind)
 
     def _checkin(self, worker: _Worker) -> None:
         with self._lock:
-            if len(self._idle) < MAX_IDLE_WORKERS and worker.usable(worker.max_memory_mb):
-                self._idle.append(worker)
+            idle = self._idle.setdefault(worker.kind, [])
+            if len(idle) < MAX_IDLE_WORKERS and worker.usable():
+                idle.append(worker)
                 return
         worker.stop()
 
@@ -285,9 +334,12 @@ def extraction_pool() -> ExtractionPool:
 
 
 def warm_up(limits: ExtractionLimits) -> None:
-    """Have a warm extraction worker ready when isolation is on (a no-op otherwise)."""
+    """Have a warm extraction worker, and a warm OCR worker, ready when isolation is on (a
+    no-op otherwise)."""
     if limits.isolate:
         extraction_pool().warm_up(limits.max_memory_mb)
+        if limits.ocr_pages > 0:
+            extraction_pool().warm_up(limits.max_memory_mb, limits.ocr_niceness)
 
 
 def extract_isolated(raw: RawAttachment, limits: ExtractionLimits) -> AttachmentText:
@@ -304,7 +356,15 @@ def read_attachment(raw: RawAttachment, limits: ExtractionLimits) -> AttachmentT
     """In a worker when `limits.isolate` (the bot's default), in this process otherwise."""
     if limits.isolate:
         return extract_isolated(raw, limits)
-    return extract_attachment(raw.filename, raw.content_type, raw.payload, limits)
+    return extract_attachment(
+        raw.filename, raw.content_type, raw.payload, limits, shown_inline=shown_inline(raw)
+    )
+
+
+def shown_inline(raw: RawAttachment) -> bool:
+    """A part the mail's HTML shows by `cid:` (whatever its Content-Disposition says): when
+    small, a signature logo."""
+    return raw.shown_in_html
 
 
 __all__ = [

@@ -16,6 +16,7 @@ import shutil
 from functools import cache
 from typing import Any
 
+import numpy as np
 import pypdfium2 as pdfium
 
 from parsers.attachments import BlockInk, ExtractionLimits
@@ -88,32 +89,95 @@ def _block_ink(image: Any, words: list[Word], page: int | None) -> BlockInk | No
         return None
 
 
+BLANK_SCALE = 36 / 72
+"""Pages are first rendered at 36 dpi to see whether they hold anything to read."""
+BLANK_INK_SHARE = 0.0005
+"""A page whose dark share (margins left out) is at most this is blank or a separator
+sheet: not read by OCR. A signature alone on a page is several times more at 36 dpi."""
+_BLANK_MARGIN = 0.05
+"""Of each edge, left out: scanners darken the edges of a blank sheet."""
+_BLANK_DARK = 0.75
+"""A pixel darker than this share of the paper's brightness is ink (at 36 dpi a line of
+small print is grey, not black)."""
+
+
+def has_text_regions(image: Any) -> bool:
+    """Whether a (small, greyscale) page image holds ink worth reading: False for a blank
+    page or a separator sheet. Cheap: one pass over ~125,000 pixels for an A4 page."""
+    pixels = np.asarray(image.convert("L"), dtype=np.uint8)
+    height, width = pixels.shape
+    dy, dx = int(height * _BLANK_MARGIN), int(width * _BLANK_MARGIN)
+    inner = pixels[dy : height - dy, dx : width - dx]
+    if inner.size == 0:
+        return True
+    paper = float(np.percentile(inner, 90))
+    if paper <= 0:
+        return True  # a black page: let OCR say what it is
+    dark = np.count_nonzero(inner < _BLANK_DARK * paper)
+    return bool(dark / inner.size > BLANK_INK_SHARE)
+
+
+def parallel_pages(wanted: int) -> int:
+    """Pages read at once: `wanted`, as far as the cores are idle (1-minute load)."""
+    idle = (os.cpu_count() or 1) - os.getloadavg()[0]
+    return max(1, min(wanted, int(idle + 0.5)))
+
+
 def ocr_pdf(
     payload: bytes, limits: ExtractionLimits, deadline: Deadline
 ) -> tuple[str, bool, BlockInk | None]:
     """Text of the first `ocr_pages` pages, whether a limit cut it short, and the ink in the
-    acceptance block on the last of them that has one (measured on the page OCR read)."""
+    acceptance block on the last of them that has one (measured on the page OCR read).
+
+    Blank pages and separator sheets are seen on a 36 dpi rendering and not read; the
+    others are read by up to `ocr_parallel_pages` Tesseract processes at once, as far as
+    the cores are idle (each Tesseract is single-threaded: `OMP_THREAD_LIMIT`)."""
     if limits.ocr_pages <= 0 or not ocr_available():
         return "", False, None
-    texts: list[str] = []
-    ink: BlockInk | None = None
     document = pdfium.PdfDocument(payload, password=None)
     try:
         pages = min(len(document), limits.ocr_pages)
+        images: list[tuple[int, Any]] = []
         for index in range(pages):
+            if deadline.expired():
+                return "", True, None
             page = document[index]
             try:
-                image = page.render(scale=limits.ocr_dpi / 72).to_pil()
+                if not has_text_regions(page.render(scale=BLANK_SCALE, grayscale=True).to_pil()):
+                    continue
+                images.append((index, page.render(scale=limits.ocr_dpi / 72).to_pil()))
             finally:
                 page.close()
-            read = _read_image(image, limits, deadline)
-            if read is None:
-                return "\n".join(t for t in texts if t), True, ink
-            texts.append(read[0])
-            ink = _block_ink(image, read[1], index + 1) or ink
-        return "\n".join(t for t in texts if t), len(document) > pages, ink
+        more = len(document) > pages
     finally:
         document.close()
+    reads = _read_pages([image for _, image in images], limits, deadline)
+    texts: list[str] = []
+    ink: BlockInk | None = None
+    for (index, image), read in zip(images, reads, strict=True):
+        if read is None:
+            return "\n".join(t for t in texts if t), True, ink
+        texts.append(read[0])
+        ink = _block_ink(image, read[1], index + 1) or ink
+    return "\n".join(t for t in texts if t), more, ink
+
+
+def _read_pages(
+    images: list[Any], limits: ExtractionLimits, deadline: Deadline
+) -> list[tuple[str, list[Word]] | None]:
+    """Each image read by Tesseract, several at once where cores are idle; in page order."""
+    workers = parallel_pages(min(limits.ocr_parallel_pages, len(images)))
+    if workers <= 1:
+        reads: list[tuple[str, list[Word]] | None] = []
+        for image in images:
+            reads.append(_read_image(image, limits, deadline))
+            if reads[-1] is None:
+                break
+        return reads + [None] * (len(images) - len(reads))
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ocr-page") as pool:
+        return list(pool.map(lambda image: _read_image(image, limits, deadline), images))
 
 
 def ocr_image(

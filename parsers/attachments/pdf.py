@@ -339,6 +339,8 @@ def extract_pdf(
     visible = sum(len("".join(text.split())) for text in page_texts)
     scanned = bool(page_texts) and visible < SCANNED_CHARS_PER_PAGE * len(page_texts) and not fields
     text, ocr_text, ocr_cut, ink = budget.text(), "", False, None
+    if scanned and limits.defer_ocr and limits.ocr_pages > 0:
+        return AttachmentText(filename, content_type, "pdf", "", ocr_deferred=True)
     if scanned and not deadline.expired():
         ocr_text, ocr_cut, ink = ocr_pdf(payload, limits, deadline)
         text = "\n".join(t for t in (text, ocr_text[: limits.max_chars]) if t)

@@ -43,6 +43,18 @@ def test_concurrent_workers_never_claim_the_same_mail(store: Store) -> None:
     assert len(every) == len(set(every)) == 40
 
 
+def test_new_mail_is_claimed_before_a_queued_backlog(store: Store) -> None:
+    for n in range(1, 6):
+        assert queue.enqueue(store, "test", source_mail(n), may_reply=False)  # before cut-off
+    queue.enqueue(store, "test", source_mail(6), may_reply=True)  # arrived after the cut-off
+    queue.enqueue(store, "test", source_mail(7), may_reply=True)
+
+    (first,) = queue.claim(store, "elsewhere:1")
+    assert first.source_key.endswith(":6") and first.may_reply
+    taken = queue.claim(store, "elsewhere:1", limit=3)
+    assert [m.source_key.rsplit(":", 1)[1] for m in taken] == ["7", "1", "2"]
+
+
 def test_a_mail_seen_again_is_not_queued_twice(store: Store) -> None:
     assert queue.enqueue(store, "test", source_mail(1), may_reply=True)
     assert not queue.enqueue(store, "test", source_mail(1), may_reply=True)
