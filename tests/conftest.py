@@ -97,8 +97,8 @@ def make_mail(
     return message.as_bytes()
 
 
-def maildir_service(tmp_path: Path, context: TriageContext, **overrides: Any) -> Service:
-    """The embedded default as `make demo` runs it: Maildir inbox, SQLite, .eml replies."""
+def maildir_settings(tmp_path: Path, **overrides: Any) -> Settings:
+    """The embedded default's settings in `tmp_path`, its Maildir inbox created."""
     settings = Settings(
         source=str(tmp_path / "inbox"),
         smtp=str(tmp_path / "outbox"),
@@ -107,6 +107,12 @@ def maildir_service(tmp_path: Path, context: TriageContext, **overrides: Any) ->
         **overrides,
     )
     mailbox.Maildir(settings.source, create=True)
+    return settings
+
+
+def maildir_service(tmp_path: Path, context: TriageContext, **overrides: Any) -> Service:
+    """The embedded default as `make demo` runs it: Maildir inbox, SQLite, .eml replies."""
+    settings = maildir_settings(tmp_path, **overrides)
     store = Store.open(settings.database, settings.raw_mail_dir)
     return Service(
         settings, context, open_source(settings.source), store, FileSender(settings.smtp)

@@ -15,13 +15,12 @@ import pytest
 from sqlalchemy import select
 
 from bot.service import Service, WorkerPool
-from bot.settings import Settings
 from bot.sources import open_source
 from bot.store import Store
 from bot.store.models import OutboxMessage, utc_now
 from bot.triage import TriageContext
 from fixtures.seed_maildir import seed
-from tests.conftest import maildir_service, make_mail
+from tests.conftest import maildir_service, maildir_settings, make_mail
 from tests.store.test_store import DPIA, FORM, SCRIPT
 
 
@@ -182,13 +181,7 @@ def test_a_stop_signal_never_waits_on_the_lock_of_the_workers_shared_event(
     """`WorkerPool.stop()` runs in a signal handler, which interrupts the main thread
     wherever it is, also inside the shared event's lock (`is_set`, `wait`). Setting the
     event there would wait on that lock forever: `stop()` must only set plain flags."""
-    settings = Settings(
-        source=str(tmp_path / "inbox"),
-        smtp=str(tmp_path / "outbox"),
-        database=f"sqlite:///{tmp_path / 'mikrobot.db'}",
-        raw_mail_dir=tmp_path / "mail",
-    )
-    mailbox.Maildir(settings.source, create=True)
+    settings = maildir_settings(tmp_path)
     store = Store.open(settings.database, settings.raw_mail_dir)
     pool = WorkerPool(settings, open_source(settings.source), store, workers=1)
     stopper = threading.Thread(target=pool.stop, daemon=True)
