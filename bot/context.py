@@ -1,8 +1,11 @@
-"""Loading what triage reads (rules, requirements, model) from the settings, once."""
+"""Loading what triage reads (rules, requirements, model) from the settings, and loading
+it again when an admin changes it from the web (`ContextWatch`)."""
 
 from __future__ import annotations
 
 import logging
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.classify.model import TextClassifier
@@ -59,3 +62,56 @@ def running_model_dir(settings: Settings, store: Store) -> Path:
         return settings.model_dir
     log.info("model version %s (%s)", active.name, path)
     return path
+
+
+@dataclass
+class ContextWatch:
+    """Notices an admin's change while the bot runs: another model version activated, the
+    rules or requirements file saved. Checked between mails, at most every
+    `settings.reload_check_seconds`; a change is loaded once and used from the next mail.
+    A file that no longer loads (a hand edit gone wrong) keeps the bot on what it had, and
+    says so in the log: filing never stops for it."""
+
+    settings: Settings
+    store: Store
+    _seen: tuple[object, ...] | None = None
+    _next_check: float = field(default=0.0)
+
+    def __post_init__(self) -> None:
+        self._seen = self._fingerprint()
+
+    def _fingerprint(self) -> tuple[object, ...]:
+        from bot.store.tuning import active_version
+
+        def stat(path: Path) -> tuple[int, int] | None:
+            try:
+                found = path.stat()
+            except OSError:
+                return None
+            return found.st_mtime_ns, found.st_size
+
+        active = active_version(self.store)
+        return (
+            active.path if active else None,
+            stat(self.settings.rules_file),
+            stat(self.settings.requirements_file),
+        )
+
+    def changed(self) -> TriageContext | None:
+        """The context to triage with from now on, when something changed; else None."""
+        now = time.monotonic()
+        if now < self._next_check:
+            return None
+        self._next_check = now + self.settings.reload_check_seconds
+        seen = self._fingerprint()
+        if seen == self._seen:
+            return None
+        self._seen = seen
+        try:
+            context = load_triage_context(self.settings, store=self.store)
+        except Exception as error:  # a rules file that no longer loads: keep the old one
+            log.error("the changed rules or model did not load, triage goes on as before: %s",
+                      error)  # fmt: skip
+            return None
+        log.warning("rules or model changed: triage uses them from the next mail")
+        return context

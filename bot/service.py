@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from types import FrameType
 from typing import Protocol
 
+from bot.context import ContextWatch
 from bot.fetcher import Fetcher, process_name
 from bot.logs import configure_logging
 from bot.replies.senders import Sender
@@ -83,6 +84,7 @@ class Service:
             name=process_name(),
             on_filed=self._filed,
             stopping=lambda: self._stopping,
+            watch=ContextWatch(self.settings, self.store),
         )
 
     @property
@@ -293,6 +295,7 @@ def run_worker_process(
         sender,
         name=f"{process_name()}/worker-{index}-of-{parent}",
         stopping=stopping,
+        watch=ContextWatch(settings, store),
     )
     worker.warm_up()
     try:

@@ -261,6 +261,10 @@ class Settings(BaseSettings):
     """Claims before a mail that keeps stopping workers is filed unread, with the error."""
     worker_poll_interval: float = 0.2
     """How often an idle worker process looks for queued mail (`--workers N`)."""
+    reload_check_seconds: float = 5.0
+    """How often, between mails, the bot looks whether an admin activated another model
+    version or saved the rules (`bot.context.ContextWatch`): it then triages with them
+    without a restart."""
     metrics_address: str | None = None
     """`host:port` where `mikrobot run` serves Prometheus `/metrics` (e.g. `127.0.0.1:9108`)."""
 

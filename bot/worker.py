@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
+from bot.context import ContextWatch
 from bot.personal_data import ids_in_unread_mail
 from bot.replies.senders import PermanentDeliveryError, Sender, TemporaryDeliveryError
 from bot.replying import Answerer
@@ -55,6 +56,8 @@ class Worker:
     on_filed: Callable[[str, Verdict], None] | None = None
     """Called with the source key and verdict after each mail is filed (progress display)."""
     stopping: Callable[[], bool] = lambda: False
+    watch: ContextWatch | None = None
+    """Where an admin's new model version or rules are noticed (between mails)."""
 
     def warm_up(self) -> None:
         """Start the extraction worker before claiming mail, so a claim is held for the
@@ -75,6 +78,8 @@ class Worker:
         unsent = False
         relay_ok = True
         while not self.stopping():
+            if self.watch is not None and (changed := self.watch.changed()) is not None:
+                self.context = changed
             claimed = queue.claim(self.store, self.name, stale_after=self._stale_after)
             if not claimed:
                 break

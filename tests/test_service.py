@@ -6,6 +6,7 @@ import email
 import email.policy
 import mailbox
 import os
+import re
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -15,6 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.service import Service, WorkerPool
+from bot.settings import DEFAULT_REQUIREMENTS_FILE, DEFAULT_RULES_FILE
 from bot.sources import open_source
 from bot.store import Store
 from bot.store.models import OutboxMessage, utc_now
@@ -233,3 +235,47 @@ def _keys(inbox: Path) -> Iterator[str]:
     for sub in ("new", "cur"):
         for file in (inbox / sub).iterdir():
             yield file.name.split(":")[0]
+
+
+def test_requirements_an_admin_saves_while_the_bot_runs_are_used_from_the_next_mail(
+    tmp_path: Path, context: TriageContext
+) -> None:
+    requirements = tmp_path / "requirements.toml"
+    requirements.write_text(DEFAULT_REQUIREMENTS_FILE.read_text(encoding="utf-8"), "utf-8")
+    service = maildir_service(
+        tmp_path, context, requirements_file=requirements, reload_check_seconds=0
+    )
+    application = "Vedlagt følger vår søknad om tilgang til mikrodata."
+    deliver(service, make_mail(application, attachments=[FORM, SCRIPT]))
+    service.run(once=True)
+    # The admin drops the DPIA requirement, as the rules page's atomic save does.
+    text = requirements.read_text(encoding="utf-8")
+    dpia = r'\[\[requirement\]\]\ncategory = "new_application"\ncode = "dpia"\n.*?\n\n'
+    block = re.search(dpia, text, re.DOTALL)
+    assert block is not None
+    edited = tmp_path / "requirements.toml.new"
+    edited.write_text(text.replace(block.group(), ""), "utf-8")
+    edited.replace(requirements)
+    deliver(service, make_mail(application, sender="Ola <ola@bergen.kommune.no>",
+                               attachments=[FORM, SCRIPT]))  # fmt: skip
+    service.run(once=True)
+    first, second = sorted(service.store.tickets(), key=lambda ticket: ticket.id)
+    assert "dpia" in first.missing
+    assert "dpia" not in second.missing
+    service.close()
+
+
+def test_a_rules_file_that_no_longer_loads_leaves_the_bot_filing_with_the_old_rules(
+    tmp_path: Path, context: TriageContext, caplog: pytest.LogCaptureFixture
+) -> None:
+    rules = tmp_path / "rules.toml"
+    rules.write_text(DEFAULT_RULES_FILE.read_text(encoding="utf-8"), "utf-8")
+    service = maildir_service(tmp_path, context, rules_file=rules, reload_check_seconds=0)
+    rules.write_text("[classifier\nthis is no TOML", "utf-8")
+    deliver(service, make_mail("Vedlagt følger vår søknad om tilgang til mikrodata.",
+                               attachments=[FORM, SCRIPT]))  # fmt: skip
+    service.run(once=True)
+    (ticket,) = service.store.tickets()
+    assert ticket.category == "new_application"
+    assert "did not load" in caplog.text
+    service.close()
