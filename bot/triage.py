@@ -48,6 +48,7 @@ from parsers.attachments.isolation import read_attachment
 from parsers.fields import (
     DELETED_WORDS,
     SIGNED_WORDS,
+    Author,
     Fields,
     FormAnswers,
     Source,
@@ -301,22 +302,20 @@ def extract_fields_with_sources(
     """The fields, and where each was found (provenance for `Evidence.sources`)."""
     mail = read.mail
     attachment_sources = tuple(
-        # SSB's own letter (the offer) speaks of SSB's case as "Vår ref."; the rest is the sender's.
-        Source(
-            a.filename,
-            a.text,
-            own_words=k.kind is not AttachmentKind.SIGNED_OFFER,
-            ssb_letter=k.kind is AttachmentKind.SIGNED_OFFER and has_ssb_letterhead(a.text),
-        )
+        Source(a.filename, a.text, _author_of(k.kind, a.text))
         for a, k in zip(read.attachments, read.kinds, strict=True)
     )
     newest = (
-        Source("subject", mail.subject, own_words=not _echoes_a_subject(mail.subject, rules)),
+        Source(
+            "subject",
+            mail.subject,
+            Author.OTHERS if _echoes_a_subject(mail.subject, rules) else Author.SENDER,
+        ),
         Source("text", mail.text.new),
         Source("signature", mail.text.signature),
-        Source("forwarded", mail.text.forwarded, own_words=False),
+        Source("forwarded", mail.text.forwarded, Author.OTHERS),
     )
-    quoted = (Source("quoted", strip_quote_prefixes(mail.text.quoted), own_words=False),)
+    quoted = (Source("quoted", strip_quote_prefixes(mail.text.quoted), Author.OTHERS),)
     all_sources = newest + attachment_sources + quoted
     sender = mail.sender
     contact_name, contact_email = find_contact(
@@ -589,6 +588,14 @@ def _is_a_typed_form(fields: Sequence[FormField], typed: TypedForm) -> bool:
         and any(typed.title_label.match(label) for label in labels)
         and any(typed.purpose_label.match(label) for label in labels)
     )
+
+
+def _author_of(kind: AttachmentKind, text: str) -> Author:
+    """An attachment is the sender's, but a returned offer is SSB's letter (its "Vår ref." is
+    SSB's case) when it bears SSB's letterhead, and nobody's own archive number otherwise."""
+    if kind is not AttachmentKind.SIGNED_OFFER:
+        return Author.SENDER
+    return Author.SSB_LETTER if has_ssb_letterhead(text) else Author.OTHERS
 
 
 def _quoted(text: str) -> str:

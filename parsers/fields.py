@@ -13,11 +13,26 @@ import itertools
 import re
 from dataclasses import dataclass
 from datetime import date
+from enum import Enum
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 _PATTERNS_FILE = Path(__file__).parent / "data" / "organization_patterns.jsonl"
+
+
+class Author(Enum):
+    """Who wrote a piece of text, which decides whose number "Vår ref." is."""
+
+    SENDER = "sender"
+    """The sender's own words: "Vår ref." is the sender's archive number, and only "Deres
+    ref." names SSB's case."""
+    OTHERS = "others"
+    """Quoted or forwarded mail, or a returned offer without SSB's letterhead: nobody's
+    "Vår ref." is taken for the sender's archive."""
+    SSB_LETTER = "ssb_letter"
+    """SSB's own letter come back (the offer): its "Vår ref." is SSB's case number, and it
+    confirms that number where the sender calls it "vår ref." too."""
 
 
 @dataclass(frozen=True)
@@ -26,12 +41,16 @@ class Source:
 
     name: str
     text: str
-    own_words: bool = True
-    """Written by the sender (not SSB's quoted mail or SSB's own letter): there "Vår ref."
-    is the sender's archive number, and only "Deres ref." names SSB's case."""
-    ssb_letter: bool = False
-    """SSB's own letter come back (the offer): its "Vår ref." is SSB's case number, and
-    confirms it where the sender calls the same number "vår ref." too."""
+    author: Author = Author.SENDER
+    """Whose words these are: whose archive "Vår ref." names."""
+
+    @property
+    def own_words(self) -> bool:
+        return self.author is Author.SENDER
+
+    @property
+    def ssb_letter(self) -> bool:
+        return self.author is Author.SSB_LETTER
 
 
 @dataclass(frozen=True)

@@ -521,10 +521,10 @@ def test_a_form_typed_as_a_bullet_list_in_nynorsk_is_the_form(context: TriageCon
 
 
 def test_a_case_reference_labelled_for_ssb_in_a_table_is_found() -> None:
-    from parsers.fields import Source, find_case_reference
+    from parsers.fields import Author, Source, find_case_reference
 
     table = "Bekreftelse på sletting\nSaksreferanse SSB | 2022/12011-7\nVirksomhet | Riksrevisjonen"
-    assert find_case_reference((Source("attachment", table, own_words=False),)) == "22/12011"
+    assert find_case_reference((Source("attachment", table, author=Author.OTHERS),)) == "22/12011"
 
 
 # --- review: hostile lines stay linear, headings are numbered, subjects state changes ------

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from parsers.fields import (
     DELETED_WORDS,
     SIGNED_WORDS,
+    Author,
     Source,
     find_case_reference,
     find_contact,
@@ -65,7 +66,7 @@ def test_dates_fractions_and_years_are_not_case_references(text: str) -> None:
 def test_newest_source_wins_over_quoted_history() -> None:
     sources = (
         Source("text", "Gjelder deres ref. 25/00042"),
-        Source("quoted", "Vår ref.: 24/01872-3", own_words=False),
+        Source("quoted", "Vår ref.: 24/01872-3", author=Author.OTHERS),
     )
     assert find_case_reference(sources) == "25/00042"
 
@@ -308,7 +309,7 @@ def test_our_case_with_ssb_is_still_ssbs_case() -> None:
 
 
 def test_vaar_ref_in_ssbs_quoted_letter_is_ssbs_case_reference() -> None:
-    quoted = (Source("quoted", "Vår ref.: 24/01872-3", own_words=False),)
+    quoted = (Source("quoted", "Vår ref.: 24/01872-3", author=Author.OTHERS),)
     assert find_case_reference(quoted) == "24/01872"
 
 
@@ -317,7 +318,7 @@ def test_the_senders_vaar_ref_is_ssbs_case_when_ssbs_returned_letter_says_so() -
     "ours"; the offer's own letterhead (SSB's "Vår ref.") settles whose number it is."""
     sources = (
         Source("text", "Vedlagt signert tilbud, vår ref. 24/01872."),
-        Source("Tilbud.pdf", "Vår ref. 24/01872-3\nDeres ref. 2024/777", False, True),
+        Source("Tilbud.pdf", "Vår ref. 24/01872-3\nDeres ref. 2024/777", Author.SSB_LETTER),
     )
     assert find_case_reference(sources) == "24/01872"
     assert find_case_reference(sources[:1]) is None
@@ -330,7 +331,7 @@ def test_only_a_letter_headed_by_ssb_is_ssbs_letter() -> None:
 
 
 def test_the_applicants_number_in_ssbs_letter_is_never_ssbs_case() -> None:
-    letter = (Source("Tilbud.pdf", "Deres ref. 24/00777\nTilbud om levering", False, True),)
+    letter = (Source("Tilbud.pdf", "Deres ref. 24/00777\nTilbud om levering", Author.SSB_LETTER),)
     assert find_case_reference(letter) is None
 
 
