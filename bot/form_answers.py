@@ -29,6 +29,11 @@ MIN_FIELDS_FOR_A_FORM = 3
 """A file with this many fields (or one recognised question) is read as answers."""
 _QUOTE_CHARS = 60
 
+_NAMING_CUES = frozenset(
+    {"begrunnelse", "begrunner", "begrunnet", "grunngjeving", "grunngjev", "justification",
+     "justify", "justified"}
+)  # fmt: skip
+"""Cue words that name a justification without giving one ("see the attached justification")."""
 _VARIABLE_NAME_WORDS = 4
 """A label of at most this many words naming an identifying variable is that variable's row."""
 
@@ -223,7 +228,9 @@ def read_form_answers(
                     sources.append((CONDITION, f"requested: {where(field, file)}"))
                 elif asks is Answer.NO and question is not Question.OTHER:
                     sources.append((CONDITION, f"not requested: {where(field, file)}"))
-            if source.may_justify and _justifies(field, question, signals, words):
+            if source.may_justify and _justifies(
+                field, question, signals, words, in_body=file == MAIL_BODY
+            ):
                 justified = True
                 sources.append(("provided:identifying_justification", where(field, file)))
             if question is Question.DPIA:
@@ -263,21 +270,34 @@ def _label_is_a_question(field: FormField, question: Question, words: FormAnswer
 
 
 def _justifies(
-    field: FormField, question: Question, signals: Signals, words: FormAnswerWords
+    field: FormField,
+    question: Question,
+    signals: Signals,
+    words: FormAnswerWords,
+    *,
+    in_body: bool = False,
 ) -> bool:
-    """A filled justification field, or any answer that gives a reason for the variables."""
+    """A filled justification field, or any answer that gives a reason for the variables.
+
+    In the mail's own text the heading is the sender's ("Begrunnelse for grunnkrets: Avstand
+    mellom bosted og …"), and only the first line of what follows is the field's answer:
+    a few words there are the start of the reason, not a list of what is wanted."""
     if field.checked is not None or answer_of(field, words) is Answer.NO:
         return False
     value = field.value
     if words.later.any(value):
         return False  # "Begrunnelse ettersendes": promised, not given
+    # "See attached justification": the word names a justification elsewhere, it gives none.
+    reasons = set(signals.identifying_justification.cues.hits(value)) - _NAMING_CUES
+    if words.attached.any(value) and not reasons:
+        return False  # "Se vedlagt begrunnelse": the attachment is the justification
     if question is Question.JUSTIFICATION:
         # A reason, not a list of what is wanted ("Grunnkrets, see script"): a reason word
         # ("fordi", "for å", "because") or a sentence of some length.
         count = len(value.split())
         reason = signals.identifying_justification.cues.any(value)
-        if words.attached.any(value) and not reason:
-            return False  # "Se vedlagt begrunnelse": the attachment is the justification
+        if in_body and count >= MIN_JUSTIFICATION_WORDS:
+            return True
         return (reason and count >= MIN_JUSTIFICATION_WORDS) or count >= MIN_REASON_WORDS
     return signals.identifying_justification.found(value)
 

@@ -390,3 +390,29 @@ def test_a_form_in_an_html_table_in_the_body_is_the_application_form(
     assert verdict.category.value == "new_application"
     assert "identifying_variables_requested" not in verdict.conditions
     assert verdict.missing == ()
+
+
+def test_a_reason_under_the_senders_own_heading_in_the_mail_justifies(
+    context: TriageContext,
+) -> None:
+    """blind6: "Begrunnelse for grunnkrets: Avstand mellom bosted og fastlegekontor er selve
+    / utfallsvariabelen …": the heading is the sender's, the reason runs over lines."""
+    body = (
+        "Hei,\n\nVedlagt søknadsskjema og skript.\n\nBegrunnelse for grunnkrets: Avstand "
+        "mellom bosted og legekontor er selve\nutfallsvariabelen i prosjektet, og kan bare "
+        "beregnes på grunnkretsnivå.\n\nHilsen Aslak"
+    )
+    form = form_docx([(IDENT_QUESTION, "Ja, grunnkrets")])
+    assert verdict_for(context, form, SCRIPT, DPIA_DOC, body=body).missing == ()
+
+
+def test_a_justification_said_to_be_attached_is_asked_for_when_none_is(
+    context: TriageContext,
+) -> None:
+    body = (
+        "Dear SSB,\n\nEspecially identifying variables: yes, full date of birth (see attached "
+        "justification).\n\nBest regards,\nClaire"
+    )
+    form = form_docx([(IDENT_QUESTION, "Ja – full fødselsdato, se vedlegg")])
+    verdict = verdict_for(context, form, SCRIPT, DPIA_DOC, body=body)
+    assert verdict.missing == ("identifying_variables_justification",)

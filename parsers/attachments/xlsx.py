@@ -120,6 +120,8 @@ class _TickColumn:
         self._decided = True
         best = (0, 0, 0)  # rank, row, column
         for row, (cells, _line) in enumerate(self._buffer):
+            if sum(1 for cell in cells if cell.strip()) < 2:
+                continue  # a title or an instruction above the table ("Kryss av for …")
             for column, cell in enumerate(cells):
                 rank = _header_rank(cell)
                 if rank == 1 and not _looks_like_header_row(cells):

@@ -171,3 +171,21 @@ def test_workbook_with_1024_sheets_lists_every_sheet(corpora: Path) -> None:
     result = read((corpora / "xlsx/openpyxl/reader/bigfoot.xlsx").read_bytes())
     assert result.error is None
     assert sum(line.startswith("# ") for line in result.text.splitlines()) == 1024
+
+
+def test_an_instruction_above_the_table_is_not_taken_for_the_tick_column() -> None:
+    """blind6: "Kryss av for variablene som ønskes" stood alone above the header row, and its
+    first word made the variable names' column the tick column: nothing was ticked."""
+    rows: list[list[object]] = [
+        ["Variabelliste – Befolkning"],
+        ["Kryss av for variablene som ønskes"],
+        ["Variabelnavn", "Kortnavn", "Beskrivelse", "Bestilles (X)"],
+        ["Kjønn", "kjoenn", "Personens kjønn", "X"],
+        ["Grunnkrets", "grunnkrets", "Grunnkrets per 1.1.", None],
+        ["Postnummer", "postnr", "Postnummer for bostedsadresse", "X"],
+    ]
+    result = read(workbook_bytes({"Befolkning": rows}))
+    assert result.selected_rows == (
+        "Kjønn | kjoenn | Personens kjønn | X",
+        "Postnummer | postnr | Postnummer for bostedsadresse | X",
+    )
