@@ -87,13 +87,15 @@ _SSB_LETTERHEAD = re.compile(
     r"^\W*(?:statistisk\s+sentralbyrå|statistics\s+norway|ssb)\b", re.IGNORECASE
 )
 _YOUR_REFERENCE = re.compile(r"(?:deres|dykkar|your)\b", re.IGNORECASE)
+_YOURS_BEFORE = re.compile(r"\b(?:your|deres|dykkar)\W*$", re.IGNORECASE)
+""""your" just before a label ("your case number"): the reader's, i.e. SSB's, number."""
 _SSB_SIDE_LABEL = re.compile(r"^(?:deres|dykkar|your)\s*ref|^sak|^case|^arkivsak", re.IGNORECASE)
 _SSB_NAMED = re.compile(
     r"\b(?:ssb|statistisk\s+sentralbyrå|statistics\s+norway)\W*$", re.IGNORECASE
 )
 _CASE_NUMBER = r"(?P<year>\d{4}|\d{2})\s?/\s?(?P<seq>\d{1,6})(?:\s?-\s?(?P<doc>\d{1,4}))?"
 _LABELLED_CASE = re.compile(
-    rf"\b{_CASE_LABEL}(?:et|en|a)?\b\.?\s*(?:[:#.|]|no\.?|nr\.?|er|is)?\s*(?:ssb\s*[:#|]?\s*)?(?:\w+\s+){{0,2}}?"
+    rf"\b{_CASE_LABEL}(?:et|en|a)?\b\.?\)?\s*(?:[:#.|]|no\.?|nr\.?|er|is)?\s*(?:ssb\s*[:#|]?\s*)?(?:\w+\s+){{0,2}}?"
     rf"(?<![\d/.]){_CASE_NUMBER}(?![\d/])",
     re.IGNORECASE,
 )
@@ -195,11 +197,14 @@ def find_case_reference(sources: tuple[Source, ...]) -> str | None:
     confirmed_by_ssb = {found for found, label in in_ssb_letters if _OWN_REFERENCE.match(label)}
     # A number the sender itself calls SSB's ("SSB case reference: 2021/7788-15") is SSB's,
     # even where a subject calls it "our ref" (the sender speaking for the project).
+    # So is one labelled as the reader's ("Our ref (your case number): 22/00931", "Deres ref.").
     confirmed_by_ssb |= {
         normalize_case_reference(match["year"], match["seq"])
         for source, matches in labelled_in
         for match in matches
         if _SSB_NAMED.search(source.text[max(0, match.start() - 40) : match.start()])
+        or _YOUR_REFERENCE.match(match["label"])
+        or _YOURS_BEFORE.search(source.text[max(0, match.start() - 12) : match.start()])
     }
     own = {
         normalize_case_reference(match["year"], match["seq"])

@@ -444,3 +444,13 @@ def test_a_number_the_sender_calls_ssbs_case_is_ssbs_though_a_subject_calls_it_o
         Source("Deletion certificate.pdf", "SSB case reference: 2021/7788-15"),
     )
     assert find_case_reference(sources) == "21/07788"
+
+
+def test_our_ref_that_says_it_is_your_case_number_is_ssbs_case() -> None:
+    """blind6 0024: "Our ref (your case number): 22/00931", and "our ref 22/00931" in the
+    subject: the sender's words for SSB's number, not its own archive's."""
+    sources = (
+        Source("subject", "Extension of project period - our ref 22/00931"),
+        Source("text", "Dear caseworker,\n\nOur ref (your case number): 22/00931\n"),
+    )
+    assert find_case_reference(sources) == "22/00931"

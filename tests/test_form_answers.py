@@ -416,3 +416,15 @@ def test_a_justification_said_to_be_attached_is_asked_for_when_none_is(
     form = form_docx([(IDENT_QUESTION, "Ja – full fødselsdato, se vedlegg")])
     verdict = verdict_for(context, form, SCRIPT, DPIA_DOC, body=body)
     assert verdict.missing == ("identifying_variables_justification",)
+
+
+def test_a_level_asked_for_in_the_mail_asks_for_the_identifying_variable(
+    context: TriageContext,
+) -> None:
+    """blind6: "bosted på postnummernivå" asks for postnummer as surely as the word itself."""
+    body = (
+        "Hei,\n\nVi søker om tilgang til mikrodata. Vi trenger inntekt for husholdninger og "
+        "bosted på postnummernivå for årene 2018–2023.\n\nHilsen Siri"
+    )
+    verdict = verdict_for(context, form_docx([]), SCRIPT, DPIA_DOC, body=body)
+    assert "identifying_variables_requested" in verdict.conditions
