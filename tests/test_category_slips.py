@@ -196,6 +196,12 @@ SLIPS = {
         (),
         Category.OTHER,
     ),
+    "a change form, a list and a DPIA (blind6)": Slip(
+        "Endring i prosjekt",
+        "Hei,\n\nVedlagt endringsskjema, oppdatert variabelliste og revidert DPIA.\n\nMvh Marit",
+        (FORM, VARIABLES),
+        Category.CHANGE_REQUEST,
+    ),
     # Controls: the acts themselves stay what they are.
     "signed offer returned (control)": Slip(
         "Signert tilbud 25/00312",
