@@ -27,8 +27,20 @@ class Requirement:
     when: str | None = None
 
 
-@cache
+def file_version(path: Path) -> tuple[int, int]:
+    """(modified, size) of a data file: what the loaders' caches are keyed by, so a file an
+    admin saves while the bot runs is read again (`bot.context.ContextWatch`)."""
+    found = path.stat()
+    return found.st_mtime_ns, found.st_size
+
+
 def load_requirements(path: Path = DEFAULT_REQUIREMENTS_FILE) -> tuple[Requirement, ...]:
+    """Read and check the requirements file (cached while the file is unchanged)."""
+    return _requirements_of(path, *file_version(path))
+
+
+@cache
+def _requirements_of(path: Path, _modified: int, _size: int) -> tuple[Requirement, ...]:
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     requirements = []
     for item in data["requirement"]:

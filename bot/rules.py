@@ -9,6 +9,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from bot.requirements import file_version
 from bot.verdict import AttachmentKind, Category
 
 DEFAULT_RULES_FILE = Path(__file__).parent / "data" / "rules.toml"
@@ -402,9 +403,14 @@ def _lower_set(values: list[str]) -> frozenset[str]:
     return frozenset(v.lower() for v in values)
 
 
-@cache
 def load_rules(path: Path = DEFAULT_RULES_FILE) -> Rules:
-    """Read and check the rules file; a wrong category or kind name fails loudly here."""
+    """Read and check the rules file; a wrong category or kind name fails loudly here.
+    Cached while the file is unchanged: a file saved while the bot runs is read again."""
+    return _rules_of(path, *file_version(path))
+
+
+@cache
+def _rules_of(path: Path, _modified: int, _size: int) -> Rules:
     return rules_from_text(path.read_text(encoding="utf-8"))
 
 
