@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.classify.model import TextClassifier
-from bot.requirements import load_requirements
+from bot.requirements import file_version, load_requirements
 from bot.rules import load_rules
 from bot.settings import Settings
 from bot.store import Store
@@ -85,10 +85,9 @@ class ContextWatch:
 
         def stat(path: Path) -> tuple[int, int] | None:
             try:
-                found = path.stat()
+                return file_version(path)
             except OSError:
                 return None
-            return found.st_mtime_ns, found.st_size
 
         active = active_version(self.store)
         return (

@@ -54,7 +54,7 @@ class TextBudget:
 
 _LOAD_SLACK = 4.0
 """How much longer than its CPU budget a child process (Tesseract) may take in wall-clock
-time: the share of a core it gets on a loaded two-core server."""
+time: a loaded two-core server gives it a quarter of a core."""
 
 
 def _cpu_seconds() -> float:
@@ -75,11 +75,9 @@ class Deadline:
     (`ExtractionLimits.kill_after_seconds`) stays the last word.
     """
 
-    def __init__(self, seconds: float, wall_seconds: float | None = None) -> None:
-        seconds = max(0.0, seconds)
-        wall = _LOAD_SLACK * seconds if wall_seconds is None else max(0.0, wall_seconds)
-        self._cpu_end = _cpu_seconds() + seconds
-        self._wall_end = time.monotonic() + wall
+    def __init__(self, seconds: float, wall_seconds: float) -> None:
+        self._cpu_end = _cpu_seconds() + max(0.0, seconds)
+        self._wall_end = time.monotonic() + max(0.0, wall_seconds)
 
     def expired(self) -> bool:
         return _cpu_seconds() >= self._cpu_end or time.monotonic() >= self._wall_end
